@@ -1,0 +1,58 @@
+# CIFAR-10 saved as JPG files, one folder per class. Expected layout:
+#   <data_root>/train/<class>/*.jpg   (airplane, automobile, ..., truck)
+#   <data_root>/test/<class>/*.jpg
+# data_root is copied into the dataloaders when this file is read, so
+# redefining `data_root` in a child config does not reach them. Either edit
+# it here, or set the datasets' key, in a child config
+#   train_dataloader = dict(dataset=dict(data_root=PATH)), same for val_/test_
+# or on the command line
+#   --cfg-options train_dataloader.dataset.data_root=PATH \
+#       val_dataloader.dataset.data_root=PATH \
+#       test_dataloader.dataset.data_root=PATH
+# Left empty, ImageFolder stops with an error saying so.
+data_root = ''
+dataset_type = 'ImageFolder'
+data_preprocessor = dict(
+    num_classes=10,
+    # RGB mean/std of CIFAR-10
+    mean=[125.307, 122.961, 113.8575],
+    std=[51.5865, 50.847, 51.255],
+    # images are loaded as BGR
+    to_rgb=True)
+
+train_pipeline = [
+    dict(type='LoadImageChecked'),
+    dict(type='RandomCrop', crop_size=32, padding=4, padding_mode='reflect'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageChecked'),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=100,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+val_dataloader = dict(
+    batch_size=100,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        test_mode=True,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

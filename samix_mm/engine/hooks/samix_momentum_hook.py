@@ -1,0 +1,89 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Momentum schedule and EMA update of SAMix's momentum encoder."""
+import math
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from samix_mm.registry import HOOKS
+
+
+def cosine_momentum(base: float, end: float, cur_iter: int, max_iters: int,
+                    start_ratio: float = 0.1) -> float:
+    """Momentum at iteration ``cur_iter`` (SAMix's cosine schedule).
+
+    Constant ``base`` for the first ``start_ratio`` of training, then
+    ``end - (end - base) * (cos(pi * t / T) + 1) / 2``. The cosine uses
+    ``t / T`` (not the time since the start of the ramp), as the reference
+    schedule does, so there is a small jump at ``start_ratio * T``.
+
+    Args:
+        base (float): Base momentum m0.
+        end (float): Final momentum.
+        cur_iter (int): Current iteration t (0-based).
+        max_iters (int): Total iterations T.
+        start_ratio (float): Fraction of training kept at ``base``.
+
+    Returns:
+        float: The momentum m.
+    """
+    if cur_iter < start_ratio * max_iters:
+        return base
+    return end - (end - base) * (math.cos(math.pi * cur_iter / max_iters) +
+                                 1) / 2
+
+
+@HOOKS.register_module()
+class SAMixMomentumHook(Hook):
+    """Schedule the momentum and update the momentum encoder after each step.
+
+    Before each training iteration the model's ``momentum`` is set by
+    :func:`cosine_momentum`; after the optimizer step the model's
+    ``momentum_update()`` moves the momentum encoder and heads towards the
+    online ones (parameters only).
+
+    Note:
+        ``momentum`` is the weight kept by the EMA encoder
+        (``θ_k ← m·θ_k + (1−m)·θ_q``, m ≈ 0.999), the opposite of mmengine's
+        ``ExponentialMovingAverage.momentum``.
+
+    Args:
+        end_momentum (float, optional): Final momentum; None keeps the
+            model's base momentum all along. Defaults to None.
+        start_ratio (float): Fraction of training at the base momentum.
+            Defaults to 0.1.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 end_momentum: Optional[float] = None,
+                 start_ratio: float = 0.1):
+        if end_momentum is not None and not 0 <= end_momentum <= 1:
+            raise ValueError(
+                f'end_momentum must be in [0, 1], got {end_momentum}')
+        self.end_momentum = end_momentum
+        self.start_ratio = start_ratio
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        for attr in ('momentum', 'base_momentum', 'momentum_update'):
+            if not hasattr(model, attr):
+                raise TypeError(f'SAMixMomentumHook needs a model with '
+                                f'`{attr}`; {type(model).__name__} has none')
+        return model
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None):
+        model = self._model(runner)
+        if self.end_momentum is None:
+            return
+        model.momentum = cosine_momentum(model.base_momentum,
+                                         self.end_momentum, runner.iter,
+                                         runner.max_iters, self.start_ratio)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None):
+        self._model(runner).momentum_update()

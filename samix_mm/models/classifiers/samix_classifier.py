@@ -1,0 +1,340 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""The supervised SAMix (and AutoMix) classifier."""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmpretrain.models.classifiers import BaseClassifier
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from samix_mm.registry import MODELS
+from ..mixers.mixer_ops import adjust_mask_area
+from ..utils import (forward_to_stage, mix_images, mixup_target,
+                     random_pairing)
+
+#: Heads that predict(), in this order; the first is the model's answer.
+BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
+
+
+@MODELS.register_module()
+class SAMixClassifier(BaseClassifier):
+    """SAMix: a learnable Mixer trained beside the classifier.
+
+    `Boosting Discriminative Visual Representation Learning with
+    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_.
+
+    Every training step draws two mixing ratios and two pairings: one for
+    the classifier branch (``bb``) and one for the Mixer branch (``mb``).
+
+    1. The momentum encoder ``backbone_k`` runs up to ``mask_layer`` on the
+       clean batch; the Mixer turns that map, the partner's map and λ into
+       pixel-wise masks.
+    2. Classifier branch: the detached ``bb`` mask mixes the batch; the
+       online encoder ``backbone_q`` is trained on it with ``head_mix`` and
+       on the clean batch with ``head_one``.
+    3. Mixer branch: the ``mb`` mask (with gradient) mixes the batch, which
+       goes through the frozen momentum encoder and ``head_mix_k``; its
+       loss (the η-balanced SAMixLoss for SAMix) and the mask regulariser
+       reach the Mixer only.
+
+    The momentum encoder and its heads are never trained by gradient; a
+    :class:`SAMixMomentumHook` moves them towards the online ones after each
+    step (parameters only; their BN keeps its own running statistics).
+    AutoMix is this class with an AutoMix Mixer config and plain mixup CE
+    in ``head_mix_k``.
+
+    Args:
+        backbone (dict): Backbone config. Its ``out_indices`` must be
+            ``(mask_layer, last_stage)``.
+        mixer (dict): Mixer config, e.g. ``dict(type='PixelMixer', ...)``.
+        head_one (dict): Head trained on clean images (plain CE).
+        head_mix (dict): Head trained on the classifier's mixed images
+            (mixup CE, e.g. ``CrossEntropyLoss(use_soft=True)``).
+        head_mix_k (dict, optional): Head config whose loss trains the
+            Mixer (``SAMixLoss`` for SAMix). Its weights follow ``head_mix``
+            by EMA. Defaults to None, i.e. a copy of ``head_mix``.
+        mask_loss (dict): Mask regulariser config. Defaults to
+            ``dict(type='MixMaskLoss')``.
+        neck (dict): Neck between backbone and heads. Defaults to
+            ``dict(type='GlobalAveragePooling')``.
+        alpha (float): λ ~ Beta(alpha, alpha). Defaults to 2.0.
+        momentum (float): Base EMA momentum m of the momentum encoder
+            (``θ_k ← m·θ_k + (1−m)·θ_q``; note mmengine's EMA uses ``1−m``).
+            Defaults to 0.999.
+        mask_layer (int): 0-based backbone stage read by the Mixer.
+            Defaults to 2.
+        lam_margin (float): If λ_bb or 1−λ_bb is at most this value the
+            classifier uses a constant λ mask (vanilla mixup). Defaults to
+            0.08.
+        mask_adjust (float): Probability of rescaling the classifier mask so
+            that each sample's λ-side area is exactly λ_bb. Defaults to 0.
+        mix_no_repeat (bool): Never pair a sample with itself.
+            Defaults to False.
+        data_preprocessor (dict, optional): Data preprocessor config; it must
+            not carry batch augments (mixing happens here).
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 mixer: dict,
+                 head_one: dict,
+                 head_mix: dict,
+                 head_mix_k: Optional[dict] = None,
+                 mask_loss: dict = dict(type='MixMaskLoss'),
+                 neck: dict = dict(type='GlobalAveragePooling'),
+                 alpha: float = 2.0,
+                 momentum: float = 0.999,
+                 mask_layer: int = 2,
+                 lam_margin: float = 0.08,
+                 mask_adjust: float = 0.,
+                 mix_no_repeat: bool = False,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='ClsDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+            if data_preprocessor.get('batch_augments') is not None:
+                raise ValueError(
+                    'SAMixClassifier mixes inside the model: remove '
+                    'data_preprocessor.batch_augments from the config')
+        super().__init__(init_cfg=init_cfg,
+                         data_preprocessor=data_preprocessor)
+        if alpha <= 0:
+            raise ValueError(f'alpha must be > 0, got {alpha}')
+        if not 0 <= momentum <= 1:
+            raise ValueError(f'momentum must be in [0, 1], got {momentum}')
+        if not 0 <= lam_margin < 0.5:
+            raise ValueError(f'lam_margin must be in [0, 0.5), got '
+                             f'{lam_margin}')
+        out_indices = tuple(backbone.get('out_indices', ()))
+        if len(out_indices) != 2 or out_indices[0] != mask_layer:
+            raise ValueError(
+                f'backbone.out_indices must be (mask_layer, last_stage) = '
+                f'({mask_layer}, ...), got {out_indices or None}; set '
+                f'model.backbone.out_indices=({mask_layer}, 3)')
+        self.alpha = alpha
+        self.momentum = momentum
+        self.base_momentum = momentum
+        self.mask_layer = mask_layer
+        self.lam_margin = lam_margin
+        self.mask_adjust = mask_adjust
+        self.mix_no_repeat = mix_no_repeat
+
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.mixer = MODELS.build(mixer)
+        self.head_one = MODELS.build(head_one)
+        self.head_mix = MODELS.build(head_mix)
+        self.mask_loss = MODELS.build(mask_loss)
+        # Momentum (EMA) copies: trained by EMA only, never by gradient.
+        self.backbone_k = copy.deepcopy(self.backbone)
+        self.head_one_k = copy.deepcopy(self.head_one)
+        self.head_mix_k = MODELS.build(head_mix_k) if head_mix_k else \
+            copy.deepcopy(self.head_mix)
+        for module in self._momentum_modules():
+            module.requires_grad_(False)
+        self._check_shapes()
+
+    def _momentum_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
+        """(online, momentum) module pairs updated by EMA."""
+        return [(self.backbone, self.backbone_k),
+                (self.head_one, self.head_one_k),
+                (self.head_mix, self.head_mix_k)]
+
+    def _momentum_modules(self) -> List[nn.Module]:
+        return [k for _, k in self._momentum_pairs()]
+
+    @property
+    def num_classes(self) -> int:
+        return self.head_one.num_classes
+
+    def _check_shapes(self) -> None:
+        """Fail at build time if the Mixer and heads do not fit the model."""
+        heads = (self.head_one, self.head_mix, self.head_mix_k)
+        if len({h.num_classes for h in heads}) != 1:
+            raise ValueError('head_one, head_mix and head_mix_k must have '
+                             'the same num_classes, got '
+                             f'{[h.num_classes for h in heads]}')
+        if tuple(self.head_mix.fc.weight.shape) != tuple(
+                self.head_mix_k.fc.weight.shape):
+            raise ValueError('head_mix_k must have the shape of head_mix')
+        was_training = self.backbone.training
+        self.backbone.eval()
+        with torch.no_grad():
+            feats = self.backbone(torch.zeros(2, 3, 64, 64))
+        self.backbone.train(was_training)
+        stage_channels = feats[0].size(1)
+        if stage_channels != self.mixer.in_channels:
+            raise ValueError(
+                f'the Mixer reads backbone stage {self.mask_layer} with '
+                f'{stage_channels} channels but mixer.in_channels='
+                f'{self.mixer.in_channels}; set '
+                f'model.mixer.in_channels={stage_channels}')
+        head_in = self.head_one.fc.in_features
+        if feats[-1].size(1) != head_in:
+            raise ValueError(
+                f'the backbone gives {feats[-1].size(1)} channels but '
+                f'head_one.in_channels={head_in}; set the heads\' '
+                f'in_channels={feats[-1].size(1)}')
+
+    # ------------------------------------------------------------------ #
+    # features                                                           #
+    # ------------------------------------------------------------------ #
+    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor]:
+        """Pooled features of the momentum encoder (the exported one).
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, 3, H, W)``.
+
+        Returns:
+            tuple[Tensor]: The neck output, ``((N, C), )``.
+        """
+        return self.neck(self.backbone_k(inputs)[-1:])
+
+    def _pooled(self, backbone: nn.Module,
+                inputs: torch.Tensor) -> Tuple[torch.Tensor]:
+        return self.neck(backbone(inputs)[-1:])
+
+    # ------------------------------------------------------------------ #
+    # training                                                           #
+    # ------------------------------------------------------------------ #
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The four SAMix losses of one step (see the class docstring).
+
+        Args:
+            inputs (Tensor): Normalised images of shape ``(N, 3, H, W)``.
+            data_samples (list[DataSample]): With ``gt_label``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_mix_q``, ``loss_one_q``,
+            ``loss_mix_k`` and ``loss_mask``.
+        """
+        labels = torch.cat([s.gt_label for s in data_samples])
+        if int(labels.max()) >= self.num_classes:
+            raise ValueError(
+                f'label {int(labels.max())} is out of range for '
+                f'num_classes={self.num_classes}; set the heads\' '
+                'num_classes to the number of classes of the dataset')
+        num = inputs.size(0)
+        lam_mb, lam_bb = (float(v) for v in np.random.beta(
+            self.alpha, self.alpha, size=2))
+        idx_mb = random_pairing(num, self.mix_no_repeat, inputs.device)
+        idx_bb = random_pairing(num, self.mix_no_repeat, inputs.device)
+
+        # 1. masks from the momentum encoder's stage map
+        with torch.no_grad():
+            feat = forward_to_stage(self.backbone_k, inputs, self.mask_layer)
+        size = tuple(inputs.shape[-2:])
+        mask_mb = self.mixer(feat, feat[idx_mb], lam_mb, size)
+        with torch.no_grad():
+            mask_bb = self._classifier_mask(
+                self.mixer(feat, feat[idx_bb], lam_bb, size), lam_bb)
+
+        # 2. classifier branch: online encoder on mixed and clean images
+        target_bb = mixup_target(labels, idx_bb, lam_bb, self.num_classes)
+        logits_mix = self.head_mix(
+            self._pooled(self.backbone, mix_images(inputs, idx_bb, mask_bb)))
+        logits_one = self.head_one(self._pooled(self.backbone, inputs))
+        losses = dict(
+            loss_mix_q=self._head_loss(self.head_mix, logits_mix, target_bb),
+            loss_one_q=self._head_loss(self.head_one, logits_one, labels))
+
+        # 3. Mixer branch: through the frozen momentum encoder
+        target_mb = mixup_target(labels, idx_mb, lam_mb, self.num_classes)
+        logits_k = self.head_mix_k(
+            self._pooled(self.backbone_k, mix_images(inputs, idx_mb,
+                                                     mask_mb)))
+        losses['loss_mix_k'] = self._head_loss(self.head_mix_k, logits_k,
+                                               target_mb)
+        losses['loss_mask'] = self.mask_loss(mask_mb, lam_mb)
+        return losses
+
+    @staticmethod
+    def _head_loss(head: nn.Module, logits: torch.Tensor,
+                   target: torch.Tensor) -> torch.Tensor:
+        """The head's own loss module on fp32 logits."""
+        return head.loss_module(
+            logits.float(), target, avg_factor=logits.size(0))
+
+    def _classifier_mask(self, mask: torch.Tensor,
+                         lam: float) -> torch.Tensor:
+        """Margin fallback and optional area adjustment of the bb mask."""
+        if lam <= self.lam_margin or 1 - lam <= self.lam_margin:
+            mask = torch.empty_like(mask)
+            mask[:, 0] = lam
+            mask[:, 1] = 1 - lam
+            return mask
+        if self.mask_adjust > 0 and np.random.rand() < self.mask_adjust:
+            mask = adjust_mask_area(mask, lam)
+        return mask
+
+    @torch.no_grad()
+    def momentum_update(self) -> None:
+        """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
+
+        Buffers (BN running statistics) are not touched: the momentum
+        encoder keeps the statistics of its own forwards. ``m >= 1`` freezes
+        the momentum modules.
+        """
+        m = self.momentum
+        if m >= 1:
+            return
+        params_q, params_k = [], []
+        for online, ema in self._momentum_pairs():
+            params_q.extend(online.parameters())
+            params_k.extend(ema.parameters())
+        torch._foreach_mul_(params_k, m)
+        torch._foreach_add_(params_k, params_q, alpha=1 - m)
+
+    # ------------------------------------------------------------------ #
+    # inference                                                          #
+    # ------------------------------------------------------------------ #
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        """``tensor``: logits of ``head_one_k``; ``loss``; ``predict``."""
+        if mode == 'tensor':
+            return self.head_one_k(self.extract_feat(inputs))
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """Predict with the momentum encoder and ``head_one_k``.
+
+        The scores of all four heads are stored as ``pred_score_<branch>``
+        (branches ``one_k``, ``mix_k``, ``one_q``, ``mix_q``) for
+        :class:`MultiHeadAccuracy`.
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, 3, H, W)``.
+            data_samples (list[DataSample], optional): Annotations.
+
+        Returns:
+            list[DataSample]: ``pred_score``/``pred_label`` from ``one_k``.
+        """
+        feat_k = self.extract_feat(inputs)
+        feat_q = self._pooled(self.backbone, inputs)
+        logits = dict(
+            one_k=self.head_one_k(feat_k),
+            mix_k=self.head_mix_k(feat_k),
+            one_q=self.head_one(feat_q),
+            mix_q=self.head_mix(feat_q))
+        samples = self.head_one_k._get_predictions(logits['one_k'],
+                                                   data_samples)
+        scores = {k: v.float().softmax(dim=1) for k, v in logits.items()}
+        for i, sample in enumerate(samples):
+            for branch in BRANCHES:
+                sample.set_field(scores[branch][i], f'pred_score_{branch}')
+        return samples

@@ -1,0 +1,37 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Run a backbone only up to the stage that a Mixer reads."""
+import torch
+from torch import nn
+
+
+def forward_to_stage(backbone: nn.Module, inputs: torch.Tensor,
+                     stage: int) -> torch.Tensor:
+    """Return the output of ``stage`` without running the later stages.
+
+    The Mixer needs only the stage-``stage`` map of the momentum encoder, so
+    running the last stage as well (as the original code does) wastes about
+    a quarter of a ResNet forward. For backbones of mmpretrain's ResNet
+    family (``res_layers`` + ``out_indices``: ResNet, ResNet_CIFAR, ResNeXt,
+    ...) the forward is run with the later stages cut off; for any other
+    backbone the full forward is run and output ``0`` is taken.
+
+    Args:
+        backbone (nn.Module): The backbone; its ``out_indices`` must
+            contain ``stage`` as the first index.
+        inputs (Tensor): Images of shape ``(N, 3, H, W)``.
+        stage (int): 0-based stage index (2 = ``layer3`` of a ResNet).
+
+    Returns:
+        Tensor: The stage's feature map of shape ``(N, C, h, w)``.
+    """
+    layers = getattr(backbone, 'res_layers', None)
+    out_indices = getattr(backbone, 'out_indices', None)
+    if layers is None or out_indices is None:
+        return backbone(inputs)[0]
+    backbone.res_layers = layers[:stage + 1]
+    backbone.out_indices = (stage, )
+    try:
+        return backbone(inputs)[0]
+    finally:
+        backbone.res_layers = layers
+        backbone.out_indices = out_indices

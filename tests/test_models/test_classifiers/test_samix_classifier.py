@@ -1,0 +1,157 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmengine import Config
+from mmpretrain.structures import DataSample
+
+from samix_mm.registry import MODELS
+from samix_mm.utils import register_all_modules
+
+register_all_modules()
+BASE = Config.fromfile('configs/_base_/models/samix_resnet18_cifar.py').model
+NUM_CLASSES = 5
+
+
+def model_cfg(**overrides):
+    cfg = copy.deepcopy(BASE.to_dict())
+    cfg['backbone'].update(base_channels=16)  # small and fast
+    cfg['mixer'].update(in_channels=64, value_neck_cfg=dict(
+        hidden_channels=32, dropout=0.))
+    for head in ('head_one', 'head_mix', 'head_mix_k'):
+        cfg[head].update(num_classes=NUM_CLASSES, in_channels=128)
+    cfg.update(overrides)
+    return cfg
+
+
+def batch(n=6, size=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(n, 3, size, size, generator=g)
+    labels = torch.arange(n) % NUM_CLASSES
+    samples = [DataSample().set_gt_label(int(y)) for y in labels]
+    return inputs, samples
+
+
+def grads_by_part(model, loss):
+    model.zero_grad(set_to_none=True)
+    loss.backward(retain_graph=True)
+    parts = dict(backbone=model.backbone, head_one=model.head_one,
+                 head_mix=model.head_mix, mixer=model.mixer,
+                 backbone_k=model.backbone_k, head_one_k=model.head_one_k,
+                 head_mix_k=model.head_mix_k)
+    return {
+        name: any(p.grad is not None and p.grad.abs().sum() > 0
+                  for p in part.parameters())
+        for name, part in parts.items()
+    }
+
+
+def test_gradient_routing():
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = MODELS.build(model_cfg())
+    model.train()
+    losses = model.loss(*batch())
+    assert set(losses) == {'loss_mix_q', 'loss_one_q', 'loss_mix_k',
+                           'loss_mask'}
+    expected = {
+        'loss_mix_q': {'backbone', 'head_mix'},
+        'loss_one_q': {'backbone', 'head_one'},
+        'loss_mix_k': {'mixer'},
+        'loss_mask': {'mixer'},
+    }
+    for name, parts in expected.items():
+        got = {k for k, v in grads_by_part(model, losses[name]).items() if v}
+        assert got == parts, name
+    # momentum modules are frozen, so nothing can ever train them
+    for part in (model.backbone_k, model.head_one_k, model.head_mix_k):
+        assert not any(p.requires_grad for p in part.parameters())
+
+
+def test_momentum_update_params_only():
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg())
+    with torch.no_grad():
+        for p in model.backbone.parameters():
+            p.add_(1.)
+    k_before = {k: v.clone() for k, v in model.backbone_k.state_dict().items()}
+    q = dict(model.backbone.state_dict())
+    model.momentum = 0.9
+    model.momentum_update()
+    params = {n for n, _ in model.backbone_k.named_parameters()}
+    for name, value in model.backbone_k.state_dict().items():
+        if name in params:
+            torch.testing.assert_close(
+                value, 0.9 * k_before[name] + 0.1 * q[name])
+        else:  # BN running stats: the momentum encoder keeps its own
+            torch.testing.assert_close(value, k_before[name])
+    model.momentum = 1.0
+    frozen = copy.deepcopy(model.backbone_k.state_dict())
+    model.momentum_update()
+    for name, value in model.backbone_k.state_dict().items():
+        torch.testing.assert_close(value, frozen[name])
+
+
+def test_lam_margin_falls_back_to_mixup():
+    model = MODELS.build(model_cfg())
+    mask = torch.rand(3, 2, 8, 8)
+    mask[:, 1] = 1 - mask[:, 0]
+    out = model._classifier_mask(mask, 0.05)
+    assert torch.all(out[:, 0] == 0.05) and torch.all(out[:, 1] == 0.95)
+    out = model._classifier_mask(mask, 0.5)
+    torch.testing.assert_close(out, mask)
+
+
+def test_mask_adjust_uses_classifier_lambda():
+    model = MODELS.build(model_cfg(mask_adjust=1.0))
+    mask = torch.rand(3, 2, 8, 8)
+    mask[:, 1] = 1 - mask[:, 0]
+    out = model._classifier_mask(mask, 0.3)
+    torch.testing.assert_close(out[:, 0].mean(dim=(1, 2)),
+                               torch.full((3, ), 0.3))
+
+
+def test_same_seed_same_losses():
+    def run():
+        torch.manual_seed(3)
+        np.random.seed(3)
+        model = MODELS.build(model_cfg())
+        model.train()
+        return {k: float(v) for k, v in model.loss(*batch()).items()}
+    assert run() == run()
+
+
+def test_predict_reports_four_branches():
+    model = MODELS.build(model_cfg())
+    model.eval()
+    inputs, samples = batch(n=3)
+    out = model.predict(inputs, samples)
+    for branch in ('one_k', 'mix_k', 'one_q', 'mix_q'):
+        score = out[0].get(f'pred_score_{branch}')
+        assert score.shape == (NUM_CLASSES, )
+        torch.testing.assert_close(score.sum(), torch.tensor(1.))
+    torch.testing.assert_close(out[0].pred_score, out[0].pred_score_one_k)
+
+
+@pytest.mark.parametrize('overrides, match', [
+    (dict(mixer=dict(type='PixelMixer', in_channels=32)),
+     r'mixer.in_channels=64'),
+    (dict(backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=16,
+                        out_indices=(3, ))), r'out_indices'),
+    (dict(alpha=0.), r'alpha'),
+    (dict(data_preprocessor=dict(batch_augments=dict(
+        augments=[dict(type='Mixup', alpha=1.)]))), r'batch_augments'),
+])
+def test_bad_configs_fail_at_build(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        MODELS.build(model_cfg(**overrides))
+
+
+def test_label_out_of_range():
+    model = MODELS.build(model_cfg())
+    inputs, samples = batch(n=2)
+    samples[0].set_gt_label(NUM_CLASSES + 3)
+    with pytest.raises(ValueError, match='num_classes'):
+        model.loss(inputs, samples)

@@ -1,0 +1,16 @@
+# resizemix baseline on the built-in SyntheticShapes data, same
+# (half-width) backbone, data and budget as the SAMix demo
+# (configs/samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py).
+_base_ = [
+    '../_base_/models/resnet18_cifar.py',
+    '../_base_/datasets/synthetic_shapes_bs64.py',
+    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    backbone=dict(base_channels=32),
+    head=dict(num_classes=10, in_channels=256),
+    train_cfg=dict(augments=dict(
+        type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))
+train_cfg = dict(max_epochs=15, val_interval=5)
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

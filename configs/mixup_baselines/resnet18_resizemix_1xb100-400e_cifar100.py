@@ -1,0 +1,9 @@
+# resizemix baseline on CIFAR-100 with the SAMix CIFAR schedule (spec §6).
+_base_ = [
+    '../_base_/models/resnet18_cifar.py',
+    '../_base_/datasets/cifar100_bs100.py',
+    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(train_cfg=dict(augments=dict(
+        type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))

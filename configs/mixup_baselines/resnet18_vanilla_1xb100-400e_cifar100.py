@@ -1,0 +1,8 @@
+# vanilla baseline on CIFAR-100 with the SAMix CIFAR schedule (spec §6).
+_base_ = [
+    '../_base_/models/resnet18_cifar.py',
+    '../_base_/datasets/cifar100_bs100.py',
+    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/default_runtime.py',
+]
+

@@ -1,0 +1,24 @@
+# SAMix on the built-in SyntheticShapes data (no files needed): the demo of
+# `make demo`. CIFAR-stem ResNet-18 at half width (base_channels=32, so that
+# the demo fits in about 10 minutes on 2 CPU cores), 10 classes, 32 px,
+# 2500 training images, 15 epochs.
+_base_ = [
+    '../_base_/models/samix_resnet18_cifar.py',
+    '../_base_/datasets/synthetic_shapes_bs64.py',
+    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    backbone=dict(base_channels=32),
+    mixer=dict(in_channels=128, value_neck_cfg=dict(hidden_channels=64)),
+    head_one=dict(num_classes=10, in_channels=256),
+    head_mix=dict(num_classes=10, in_channels=256),
+    head_mix_k=dict(num_classes=10, in_channels=256))
+val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, ))
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_epochs=15, val_interval=5)
+custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.999999)]
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=5, max_keep_ckpts=2))

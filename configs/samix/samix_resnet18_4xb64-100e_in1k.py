@@ -1,0 +1,9 @@
+# SAMix, ResNet-18 on ImageNet-1k, 4 GPUs x 64, 100 epochs (spec §6).
+# The Mixer reads layer3 (256 channels). Reference top-1: 70.83 (spec §8).
+_base_ = './samix_resnet50_4xb64-100e_in1k.py'
+model = dict(
+    backbone=dict(depth=18),
+    mixer=dict(in_channels=256, value_neck_cfg=dict(hidden_channels=128)),
+    head_one=dict(in_channels=512),
+    head_mix=dict(in_channels=512),
+    head_mix_k=dict(in_channels=512))

@@ -1,0 +1,23 @@
+# SAMix, ResNet-50 on iNaturalist 2018, 4 GPUs x 64, 100 epochs (spec §6):
+# Mixer lr 0.1 -> 1e-4, eta = 1.0. Reference top-1: 64.84 (spec §8).
+_base_ = [
+    '../_base_/models/samix_resnet50_in1k.py',
+    '../_base_/datasets/inat2018_bs64.py',
+    '../_base_/schedules/sgd_coslr_mixer-group.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    head_one=dict(num_classes=8142),
+    head_mix=dict(num_classes=8142),
+    head_mix_k=dict(num_classes=8142))
+val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, 5))
+test_evaluator = val_evaluator
+param_scheduler = [
+    dict(type='GroupCosineAnnealingLR', eta_min=0.,
+         group_eta_min=dict(mixer=1e-4), by_epoch=True, begin=0,
+         convert_to_iter_based=True)
+]
+custom_hooks = [
+    dict(type='SAMixMomentumHook', end_momentum=0.99999),
+    dict(type='MaskLossAnnealHook', min_weight=0.),
+]

@@ -1,0 +1,2 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+__all__ = []

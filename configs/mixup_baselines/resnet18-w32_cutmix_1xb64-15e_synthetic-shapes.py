@@ -9,7 +9,9 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(base_channels=32),
-    head=dict(num_classes=10, in_channels=256),
+    head=dict(
+        num_classes=10, in_channels=256,
+        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(augments=dict(type='CutMix', alpha=0.2)))
 train_cfg = dict(max_epochs=15, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

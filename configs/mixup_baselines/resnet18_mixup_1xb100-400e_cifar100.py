@@ -5,4 +5,7 @@ _base_ = [
     '../_base_/schedules/sgd_coslr_cifar.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))
+model = dict(
+    head=dict(
+        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
+    train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))

@@ -5,5 +5,8 @@ _base_ = [
     '../_base_/schedules/sgd_coslr_cifar.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(train_cfg=dict(augments=dict(
+model = dict(
+    head=dict(
+        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
+    train_cfg=dict(augments=dict(
         type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))

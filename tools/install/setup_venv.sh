@@ -28,7 +28,7 @@ log "runtime requirements"
     -r requirements/tests.txt
 "${PIP[@]}" -c "$C" --no-deps mmengine==0.10.7
 
-TORCH_TAG=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__.split(\"+\")[0]}-cp{sys.version_info[0]}{sys.version_info[1]}")')
+TORCH_TAG=$("$PY" -c 'import sys, torch; v = torch.__version__.split("+")[0]; print("torch%s-cp%d%d" % (v, *sys.version_info[:2]))')
 WHEEL_DIR="$CACHE_DIR/mmcv-2.1.0-$TORCH_TAG"
 if ! ls "$WHEEL_DIR"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
     log "no cached mmcv wheel in $WHEEL_DIR: building it"

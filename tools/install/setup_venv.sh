@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     log "creating venv $VENV with $($PYTHON_BIN --version)"
     "$PYTHON_BIN" -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
+PY="$(cd "$VENV" && pwd)/bin/python"
 PIP=("$PY" -m pip install --disable-pip-version-check -q)
 
 log "build tools"

@@ -22,7 +22,8 @@ data_preprocessor = dict(
 
 train_pipeline = [
     dict(type='LoadImageChecked'),
-    dict(type='RandomCrop', crop_size=32, padding=4, padding_mode='reflect'),
+    dict(type='PadBorder', padding=4, padding_mode='reflect'),
+    dict(type='RandomCrop', crop_size=32),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]

@@ -87,6 +87,9 @@ def main() -> None:
     runner.train()
     if runner.rank == 0:
         print(f'[samix_mm] done: logs and checkpoints in {runner.work_dir}')
+        drawn = [getattr(hook, 'last_path', None) for hook in runner.hooks]
+        if any(drawn):
+            print(f'[samix_mm] mixed samples: {[p for p in drawn if p][-1]}')
 
 
 if __name__ == '__main__':

@@ -18,7 +18,12 @@ val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, ))
 test_evaluator = val_evaluator
 
 train_cfg = dict(max_epochs=15, val_interval=5)
-custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.999999)]
+# 15 epochs x 40 iterations (2500 / 64, last batch kept) = 600: mixed
+# samples after iterations 200, 400 and 600 (work_dir/mix_vis)
+custom_hooks = [
+    dict(type='SAMixMomentumHook', end_momentum=0.999999),
+    dict(type='MixerVisualizationHook', interval=200, num_samples=8),
+]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=5, max_keep_ckpts=2))

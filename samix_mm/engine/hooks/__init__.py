@@ -1,9 +1,10 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 from .mask_loss_anneal_hook import MaskLossAnnealHook
+from .mixer_visualization_hook import MixerVisualizationHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .samix_momentum_hook import SAMixMomentumHook, cosine_momentum
 
 __all__ = [
-    'MaskLossAnnealHook', 'SafeCheckpointHook', 'SAMixMomentumHook',
+    'MaskLossAnnealHook', 'MixerVisualizationHook', 'SafeCheckpointHook', 'SAMixMomentumHook',
     'cosine_momentum'
 ]

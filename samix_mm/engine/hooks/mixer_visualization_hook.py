@@ -1,0 +1,101 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Save pictures of what the Mixer mixes during training."""
+import os.path as osp
+from typing import Optional
+
+import mmcv
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from torch import nn
+
+from samix_mm.registry import HOOKS
+from samix_mm.visualization import mixed_batch_grid
+
+
+@HOOKS.register_module()
+class MixerVisualizationHook(Hook):
+    """Draw the current batch as the Mixer mixes it, every few iterations.
+
+    After every ``interval``-th training iteration, and after the last one,
+    the first ``num_samples`` images of that iteration's batch are drawn as
+    rows ``[A | B (partner) | mask of A (grey, white = A) | mixed]`` into
+    ``work_dir/mix_vis/iter_<k>.png``, k being the iteration count of the
+    logs (1-based). The path is logged and kept in :attr:`last_path`.
+
+    Only rank 0 draws. The model runs in eval mode under ``no_grad``, and
+    its train/eval flags and the python, numpy and torch random states are
+    restored afterwards, so the training (and an exact resume) is the same
+    with or without this hook.
+
+    Args:
+        interval (int): Draw every ``interval`` training iterations.
+            Defaults to 500.
+        num_samples (int): Rows of a picture (at most the batch size).
+            Defaults to 8.
+        lam (float): The mixing ratio λ shown. Defaults to 0.5.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 interval: int = 500,
+                 num_samples: int = 8,
+                 lam: float = 0.5) -> None:
+        if int(interval) != interval or interval < 1:
+            raise ValueError(f'interval must be an integer >= 1, got '
+                             f'{interval}')
+        if int(num_samples) != num_samples or num_samples < 1:
+            raise ValueError(f'num_samples must be an integer >= 1, got '
+                             f'{num_samples}')
+        if not 0. <= lam <= 1.:
+            raise ValueError(f'lam must be in [0, 1], got {lam}')
+        self.interval = int(interval)
+        self.num_samples = int(num_samples)
+        self.lam = float(lam)
+        self.last_path: Optional[str] = None
+
+    @staticmethod
+    def _model(runner: Runner) -> nn.Module:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if not hasattr(model, 'mix_for_display'):
+            raise TypeError(
+                f'MixerVisualizationHook needs a model with mix_for_display '
+                f'(e.g. SAMixClassifier); {type(model).__name__} has none')
+        return model
+
+    def before_train(self, runner: Runner) -> None:
+        """Fail early if the model cannot be drawn.
+
+        Args:
+            runner (Runner): The runner of the training process.
+        """
+        self._model(runner)
+
+    def after_train_iter(self,
+                         runner: Runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        """Draw the batch of this iteration if it is due.
+
+        Args:
+            runner (Runner): The runner of the training process.
+            batch_idx (int): Index of the batch in the epoch.
+            data_batch (dict, optional): The raw batch of this iteration.
+            outputs (dict, optional): The losses of this iteration.
+        """
+        due = self.every_n_train_iters(runner, self.interval) or \
+            self.is_last_train_iter(runner)
+        if not due or runner.rank != 0 or data_batch is None:
+            return
+        grid = mixed_batch_grid(self._model(runner), data_batch,
+                                self.num_samples, self.lam)
+        path = osp.join(runner.work_dir, 'mix_vis',
+                        f'iter_{runner.iter + 1}.png')
+        if not mmcv.imwrite(grid, path):
+            raise OSError(f'could not write {path}')
+        self.last_path = path
+        runner.logger.info(f'mixed samples (A | B | mask of A | mixed, '
+                           f'lam={self.lam}) saved to {path}')

@@ -36,6 +36,8 @@ def test_config_builds_and_trains_one_step(path):
     cfg = Config.fromfile(path)
     if cfg.model.type not in ('SAMixClassifier', 'ImageClassifier'):
         pytest.skip(f'{cfg.model.type} is covered by its own tests')
+    if 'SAMixP' in str(cfg.model.get('train_cfg')):
+        pytest.skip('needs an exported Mixer; covered by test_samix_p.py')
     model_cfg = cfg.model.to_dict()
     drop_pretrained(model_cfg)
     model_cfg.setdefault('data_preprocessor',

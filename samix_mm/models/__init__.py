@@ -1,5 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
+from .batch_augments import *  # noqa: F401,F403
 from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -1,5 +1,9 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 from .mix_utils import mix_images, mixup_target, random_pairing
+from .mixer_export import export_mixer, load_mixer_export
 from .stage_forward import forward_to_stage
 
-__all__ = ['mix_images', 'mixup_target', 'random_pairing', 'forward_to_stage']
+__all__ = [
+    'mix_images', 'mixup_target', 'random_pairing', 'forward_to_stage',
+    'export_mixer', 'load_mixer_export'
+]

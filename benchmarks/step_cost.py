@@ -1,0 +1,256 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Training-step time and peak memory of SAMix against its baselines.
+
+All methods run through their real model classes and ``train_step`` (data
+preprocessor, batch augments, losses, backward, optimizer step; plus the EMA
+update for the momentum-encoder methods). Times are measured in ONE process
+with the methods interleaved round by round, so that machine noise hits them
+alike; the median per method is reported as a ratio to vanilla. Peak memory
+is measured in a fresh subprocess per method (it is not noisy, but it is
+per-process), as max RSS growth on CPU or ``max_memory_allocated`` on CUDA.
+
+Examples::
+
+    python benchmarks/step_cost.py --setting r18-cifar --rounds 12
+    python benchmarks/step_cost.py --setting r50-224 --rounds 5
+    python benchmarks/step_cost.py --setting r50-224 --device cuda --amp \
+        --channels-last --rounds 30
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import platform
+import resource
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from samix_mm.registry import MODELS  # noqa: E402
+from samix_mm.utils import register_all_modules  # noqa: E402
+
+SETTINGS = {
+    # name: (configs per method, batch, image size, classes)
+    'r18-cifar': dict(
+        batch=64, size=32, classes=100,
+        configs=dict(
+            vanilla='configs/mixup_baselines/'
+            'resnet18_vanilla_1xb100-400e_cifar100.py',
+            mixup='configs/mixup_baselines/'
+            'resnet18_mixup_1xb100-400e_cifar100.py',
+            cutmix='configs/mixup_baselines/'
+            'resnet18_cutmix_1xb100-400e_cifar100.py',
+            automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
+            samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py')),
+    'r50-224': dict(
+        batch=16, size=224, classes=1000,
+        configs=dict(
+            vanilla=None,  # mmpretrain ResNet-50 classifier, built below
+            mixup=dict(type='Mixup', alpha=0.2),
+            cutmix=dict(type='CutMix', alpha=1.0),
+            automix='configs/automix/automix_resnet50_4xb64-100e_in1k.py',
+            samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py')),
+}
+PLAIN_R50 = dict(
+    type='ImageClassifier',
+    backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead', num_classes=1000, in_channels=2048,
+        loss=dict(type='CrossEntropyLoss', use_soft=True)))
+NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+            to_rgb=True)
+
+
+def build(setting: str, method: str, device: str, amp: bool,
+          channels_last: bool):
+    """Build (model, optim_wrapper) of one method."""
+    spec = SETTINGS[setting]['configs'][method]
+    if isinstance(spec, str):
+        cfg = Config.fromfile(osp.join(ROOT, spec))
+        model_cfg = cfg.model.to_dict()
+        optim_cfg = cfg.optim_wrapper.to_dict()
+    else:
+        model_cfg = copy.deepcopy(PLAIN_R50)
+        if spec is not None:
+            model_cfg['train_cfg'] = dict(augments=spec)
+        optim_cfg = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
+                                        weight_decay=1e-4))
+    model_cfg['data_preprocessor'] = dict(
+        type=model_cfg.get('data_preprocessor', {}).get(
+            'type', 'ClsDataPreprocessor'),
+        num_classes=SETTINGS[setting]['classes'], **NORM)
+    if model_cfg['type'] == 'ImageClassifier' and 'train_cfg' in model_cfg:
+        model_cfg['data_preprocessor']['batch_augments'] = model_cfg.pop(
+            'train_cfg')
+    model = MODELS.build(model_cfg).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    model.train()
+    if amp:
+        optim_cfg['type'] = 'AmpOptimWrapper'
+        optim_cfg['dtype'] = 'bfloat16' if device == 'cpu' else 'float16'
+    optim_cfg.pop('paramwise_cfg', None)
+    optim_cfg.pop('constructor', None)
+    return model, build_optim_wrapper(model, optim_cfg)
+
+
+def make_batch(setting: str, seed: int = 0) -> dict:
+    spec = SETTINGS[setting]
+    g = torch.Generator().manual_seed(seed)
+    n, s, c = spec['batch'], spec['size'], spec['classes']
+    inputs = torch.randint(0, 256, (n, 3, s, s), generator=g,
+                           dtype=torch.uint8)
+    labels = torch.randint(0, c, (n, ), generator=g)
+    return dict(inputs=list(inputs),
+                data_samples=[DataSample().set_gt_label(int(y))
+                              for y in labels])
+
+
+def step_fn(model, optim_wrapper, batch: dict) -> Callable[[], None]:
+    """One full training step, as the Runner's loop + hooks do it."""
+    ema = getattr(model, 'momentum_update', None)
+
+    def step():
+        model.train_step(batch, optim_wrapper)
+        if ema is not None:
+            ema()
+    return step
+
+
+def sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def time_interleaved(args) -> Dict[str, List[float]]:
+    methods = args.methods
+    steps = {}
+    for method in methods:
+        model, optim = build(args.setting, method, args.device, args.amp,
+                             args.channels_last)
+        steps[method] = step_fn(model, optim, make_batch(args.setting))
+        for _ in range(args.warmup):
+            steps[method]()
+        sync(args.device)
+    times = {m: [] for m in methods}
+    for r in range(args.rounds):
+        order = methods if r % 2 == 0 else methods[::-1]
+        for method in order:
+            sync(args.device)
+            start = time.perf_counter()
+            steps[method]()
+            sync(args.device)
+            times[method].append(time.perf_counter() - start)
+    return times
+
+
+def peak_memory(args) -> float:
+    """Peak memory (MiB) of a few steps of ``args.methods[0]`` alone."""
+    method = args.methods[0]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model, optim = build(args.setting, method, args.device, args.amp,
+                         args.channels_last)
+    step = step_fn(model, optim, make_batch(args.setting))
+    if args.device == 'cuda':
+        step()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        for _ in range(2):
+            step()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() / 2**20
+    after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(3):
+        step()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    del base
+    return (peak - after_build) / 1024.  # step memory above the model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--setting', choices=sorted(SETTINGS),
+                        default='r18-cifar')
+    parser.add_argument('--methods', nargs='+', default=None)
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument('--out', default=None, help='JSON result file')
+    parser.add_argument('--memory-only', action='store_true',
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.methods = args.methods or list(SETTINGS[args.setting]['configs'])
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    register_all_modules()
+    torch.manual_seed(0)
+    np.random.seed(0)
+    if args.device == 'cuda':
+        torch.backends.cudnn.benchmark = True
+
+    if args.memory_only:
+        print(json.dumps(dict(peak_mib=peak_memory(args))))
+        return
+
+    times = time_interleaved(args)
+    median = {m: float(np.median(t)) for m, t in times.items()}
+    memory = {}
+    if not args.no_memory:
+        for method in args.methods:
+            cmd = [sys.executable, __file__, '--memory-only', '--setting',
+                   args.setting, '--device', args.device, '--methods',
+                   method]
+            cmd += ['--amp'] if args.amp else []
+            cmd += ['--channels-last'] if args.channels_last else []
+            if args.threads:
+                cmd += ['--threads', str(args.threads)]
+            out = subprocess.run(cmd, capture_output=True, text=True,
+                                 check=True).stdout.strip().splitlines()[-1]
+            memory[method] = json.loads(out)['peak_mib']
+    device = torch.cuda.get_device_name() if args.device == 'cuda' else \
+        platform.processor() or platform.machine()
+    print(f'setting {args.setting}, device {args.device} ({device}), '
+          f'threads {torch.get_num_threads()}, amp {args.amp}, '
+          f'channels_last {args.channels_last}, rounds {args.rounds}')
+    print(f'{"method":10s} {"median s":>9s} {"x vanilla":>9s} '
+          f'{"peak MiB":>9s} {"x vanilla":>9s}')
+    for m in args.methods:
+        mem = memory.get(m)
+        mem_txt = f'{mem:9.0f} {mem / memory["vanilla"]:9.2f}' if (
+            mem is not None and memory.get('vanilla')) else ''
+        print(f'{m:10s} {median[m]:9.4f} {median[m] / median["vanilla"]:9.2f} '
+              f'{mem_txt}')
+    result = dict(
+        setting=args.setting, device=args.device, device_name=device,
+        amp=args.amp, channels_last=args.channels_last, rounds=args.rounds,
+        threads=torch.get_num_threads(), torch=torch.__version__,
+        median_step_s=median,
+        ratio_to_vanilla={m: median[m] / median['vanilla'] for m in median},
+        peak_mib=memory,
+        memory_ratio_to_vanilla={
+            m: memory[m] / memory['vanilla'] for m in memory
+        } if memory.get('vanilla') else {},
+        all_step_s=times)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
+        print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -58,7 +58,11 @@ class INaturalist(BaseDataset):
             raise ValueError(f'INaturalist: annotation file {self.ann_file} '
                              'not found; set data_root and ann_file (e.g. '
                              "ann_file='train2018.json') in the config")
-        ann = load(self.ann_file)
+        try:
+            ann = load(self.ann_file)
+        except (ValueError, UnicodeDecodeError) as err:  # incl. JSON errors
+            raise ValueError(f'INaturalist: {self.ann_file} is not valid '
+                             f'json ({err}); re-download the file') from None
         missing = [
             k for k in ('images', 'annotations', 'categories') if k not in ann
         ]
@@ -66,6 +70,19 @@ class INaturalist(BaseDataset):
             raise ValueError(f'INaturalist: {self.ann_file} lacks {missing}; '
                              'use a train/val json (test jsons have no '
                              'labels)')
+        try:
+            return self._parse(ann)
+        except (KeyError, TypeError) as err:
+            what = f'lacks the key {err}' if isinstance(
+                err, KeyError) else 'is not an object'
+            raise ValueError(
+                f'INaturalist: {self.ann_file}: an entry {what}; each image '
+                'needs id and file_name, each annotation image_id and '
+                'category_id, each category id and name; fix the file'
+            ) from None
+
+    def _parse(self, ann: dict) -> List[dict]:
+        """Labels and image paths from the loaded json."""
         categories = sorted(ann['categories'], key=lambda c: c['id'])
         label_of = {c['id']: i for i, c in enumerate(categories)}
         self._metainfo['classes'] = tuple(c['name'] for c in categories)

@@ -62,6 +62,10 @@ class TinyImageNet(BaseDataset):
                              'tiny-imagenet-200 folder')
         self.split = split
         self.wnids = self._read_lines(wnids_file)
+        if not self.wnids or len(set(self.wnids)) != len(self.wnids):
+            what = 'lists no wnid' if not self.wnids else 'repeats a wnid'
+            raise ValueError(f'TinyImageNet: {wnids_file} {what}; '
+                             're-extract the archive')
         super().__init__(
             ann_file='',
             metainfo=dict(classes=self._class_names(root)),
@@ -72,10 +76,16 @@ class TinyImageNet(BaseDataset):
             lazy_init=lazy_init)
 
     @staticmethod
-    def _read_lines(path: str) -> List[str]:
-        """Non-empty stripped lines of a text file."""
-        with open(path, encoding='utf-8') as f:
-            return [line.strip() for line in f if line.strip()]
+    def _read_lines(path: str, raw: bool = False) -> List[str]:
+        """Lines of a UTF-8 text file: all, without the line break, if
+        ``raw``; else the non-blank ones, stripped."""
+        try:
+            with open(path, encoding='utf-8') as f:
+                lines = [line.rstrip('\r\n') for line in f]
+        except UnicodeDecodeError as err:
+            raise ValueError(f'TinyImageNet: {path} is not UTF-8 text (byte '
+                             f'{err.start}); re-extract the archive') from None
+        return lines if raw else [x.strip() for x in lines if x.strip()]
 
     def _class_names(self, root: str) -> tuple:
         """Names from ``words.txt`` in wnid order, else the wnids."""
@@ -128,28 +138,28 @@ class TinyImageNet(BaseDataset):
         label_of = {wnid: i for i, wnid in enumerate(self.wnids)}
         img_dir = osp.join(osp.dirname(ann_file), 'images')
         data_list = []
-        with open(ann_file, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                fields = line.rstrip('\r\n').split('\t')
-                where = f'TinyImageNet: {ann_file}:{lineno}'
-                if len(fields) != 6:
-                    raise ValueError(
-                        f'{where}: expected 6 tab-separated fields '
-                        f'(file, wnid, x0, y0, x1, y1), got {len(fields)}; '
-                        'fix or remove the line')
-                if fields[1] not in label_of:
-                    raise ValueError(f'{where}: wnid {fields[1]!r} is not '
-                                     'in wnids.txt; fix the line')
-                if not all(x.strip().lstrip('-').isdigit()
-                           for x in fields[2:]):
-                    raise ValueError(f'{where}: box {fields[2:]} is not 4 '
-                                     'integers; fix the line')
-                data_list.append(
-                    dict(
-                        img_path=osp.join(img_dir, fields[0]),
-                        gt_label=label_of[fields[1]]))
+        for lineno, line in enumerate(
+                self._read_lines(ann_file, raw=True), 1):
+            if not line.strip():
+                continue
+            fields = line.split('\t')
+            where = f'TinyImageNet: {ann_file}:{lineno}'
+            if len(fields) != 6:
+                raise ValueError(
+                    f'{where}: expected 6 tab-separated fields '
+                    f'(file, wnid, x0, y0, x1, y1), got {len(fields)}; '
+                    'fix or remove the line')
+            if fields[1] not in label_of:
+                raise ValueError(f'{where}: wnid {fields[1]!r} is not '
+                                 'in wnids.txt; fix the line')
+            if not all(x.strip().lstrip('-').isdigit()
+                       for x in fields[2:]):
+                raise ValueError(f'{where}: box {fields[2:]} is not 4 '
+                                 'integers; fix the line')
+            data_list.append(
+                dict(
+                    img_path=osp.join(img_dir, fields[0]),
+                    gt_label=label_of[fields[1]]))
         if not data_list:
             raise ValueError(f'TinyImageNet: {ann_file} has no rows; '
                              're-extract the archive')

@@ -25,6 +25,11 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     if launcher != 'pytorch':
         raise ValueError(f'launcher "{launcher}" needs CUDA GPUs; on CPU use '
                          '--launcher pytorch (tools/dist_train.sh CONFIG N)')
+    if cfg.get('sync_bn') is not None:
+        raise ValueError(f'sync_bn={cfg.sync_bn!r} needs CUDA GPUs (torch '
+                         'and mmcv have no CPU SyncBatchNorm); remove sync_bn'
+                         ' to train on CPU: each process then keeps its own '
+                         'BN statistics')
     if not dist.is_initialized():
         timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
         kwargs = {} if timeout is None else dict(

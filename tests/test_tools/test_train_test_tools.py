@@ -68,7 +68,7 @@ def test_resume_auto_continues(tmp_path):
     proc = train(tmp_path, '--resume', '--cfg-options',
                  'train_cfg.max_epochs=3', 'train_cfg.val_interval=3')
     assert proc.returncode == 0, proc.stderr[-3000:]
-    log = open(glob.glob(osp.join(tmp_path, '*', '*.log'))[-1]).read()
+    log = open(sorted(glob.glob(osp.join(tmp_path, '*', '*.log')))[-1]).read()
     assert 'resumed epoch: 2, iter: 20' in log
     iters = [r['iter'] for r in scalars(tmp_path) if 'loss_one_q' in r]
     # the second run starts at iteration 21, not from scratch
@@ -120,7 +120,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
                 'train_cfg.val_interval=1'], timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
-    log = open(glob.glob(osp.join(tmp_path, '*', '*.log'))[-1]).read()
+    log = open(sorted(glob.glob(osp.join(tmp_path, '*', '*.log')))[-1]).read()
     assert 'Distributed launcher: pytorch' in log
     assert 'Distributed training: True' in log
     # 160 samples / (2 processes x 16) = 5 iterations per epoch

@@ -1,10 +1,11 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .mask_loss_anneal_hook import MaskLossAnnealHook
 from .mixer_visualization_hook import MixerVisualizationHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .samix_momentum_hook import SAMixMomentumHook, cosine_momentum
 
 __all__ = [
-    'MaskLossAnnealHook', 'MixerVisualizationHook', 'SafeCheckpointHook', 'SAMixMomentumHook',
-    'cosine_momentum'
+    'AtomicCheckpointHook', 'MaskLossAnnealHook', 'MixerVisualizationHook',
+    'SafeCheckpointHook', 'SAMixMomentumHook', 'cosine_momentum'
 ]

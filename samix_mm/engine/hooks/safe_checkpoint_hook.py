@@ -5,7 +5,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from mmengine.runner import IterBasedTrainLoop, Runner
 
 from samix_mm.registry import HOOKS
 from samix_mm.utils.safe_checkpoint import (from_plain_message_hub, to_plain,
@@ -39,6 +39,26 @@ def _restore_rng_state(state: dict) -> None:
             torch.cuda.set_rng_state(cuda_state, device)
 
 
+class _RestoreAfterSkip:
+    """Wrap a train loop's data iterator: set the random states right before
+    the first batch that follows the ``skip`` batches a resumed
+    ``IterBasedTrainLoop`` re-reads."""
+
+    def __init__(self, loop, skip: int, state: dict) -> None:
+        self.loop, self.skip, self.state = loop, skip, state
+        self.iterator = loop.dataloader_iterator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.skip == 0:
+            _restore_rng_state(self.state)
+            self.loop.dataloader_iterator = self.iterator  # unwrap
+        self.skip -= 1
+        return next(self.iterator)
+
+
 @HOOKS.register_module()
 class SafeCheckpointHook(Hook):
     """Save checkpoints as plain data and restore random states on resume.
@@ -55,20 +75,29 @@ class SafeCheckpointHook(Hook):
     the random states are set at ``before_train``, right before the train
     loop goes on: ``Runner.resume`` may re-seed everything after loading (when
     the config's seed differs from the checkpoint's), which would undo them.
+    An ``IterBasedTrainLoop`` re-reads the batches it already trained on when
+    it resumes; there the states are set after that skip, right before the
+    first new batch is read.
+
+    Validation leaves the random states as it found them (they are kept at
+    ``before_val`` and set back at ``after_val``): training does not depend
+    on how often it is validated, and a run resumed from a checkpoint saved
+    right before a validation goes on exactly as the uninterrupted run.
 
     Note:
         The states are those of the saving process (rank 0). They are not
         restored when ``randomness.diff_rank_seed`` is set with several
-        processes, since every rank would then draw the same numbers. An
-        ``IterBasedTrainLoop`` re-reads the skipped batches on resume; random
-        transforms in the main process or a new epoch's ``DataLoader`` during
-        that skip draw from the restored states.
+        processes, since every rank would then draw the same numbers. Data
+        workers (``num_workers > 0``) are seeded by mmengine from the config
+        seed when they start, so ``persistent_workers=True`` (workers that
+        outlive an epoch) makes a resumed run differ.
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self) -> None:
         self._rng_state: Optional[dict] = None
+        self._train_rng_state: Optional[dict] = None
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Make the checkpoint plain data and add the random states.
@@ -85,7 +114,8 @@ class SafeCheckpointHook(Hook):
             key: value if key == 'dataset_meta' else to_plain(value)
             for key, value in checkpoint['meta'].items()
         }
-        checkpoint['rng_state'] = _plain_rng_state()
+        # during validation (e.g. the best checkpoint) keep training's
+        checkpoint['rng_state'] = self._train_rng_state or _plain_rng_state()
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Rebuild the message hub and keep the random states to restore.
@@ -114,7 +144,33 @@ class SafeCheckpointHook(Hook):
         Args:
             runner (Runner): The runner of the training process.
         """
-        if self._rng_state is not None:
+        if self._rng_state is None:
+            return
+        loop = runner.train_loop
+        if isinstance(loop, IterBasedTrainLoop) and loop.iter > 0:
+            loop.dataloader_iterator = _RestoreAfterSkip(
+                loop, loop.iter, self._rng_state)
+            runner.logger.info('the random states of the checkpoint will be '
+                               f'restored after {loop.iter} skipped batches')
+        else:
             _restore_rng_state(self._rng_state)
-            self._rng_state = None
             runner.logger.info('restored the random states of the checkpoint')
+        self._rng_state = None
+
+    def before_val(self, runner: Runner) -> None:
+        """Keep the random states of training.
+
+        Args:
+            runner (Runner): The runner of the training process.
+        """
+        self._train_rng_state = _plain_rng_state()
+
+    def after_val(self, runner: Runner) -> None:
+        """Set back the random states kept by :meth:`before_val`.
+
+        Args:
+            runner (Runner): The runner of the training process.
+        """
+        if self._train_rng_state is not None:
+            _restore_rng_state(self._train_rng_state)
+            self._train_rng_state = None

@@ -1,13 +1,18 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """The supervised SAMix (and AutoMix) classifier."""
 import copy
+import weakref
+from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.structures import DataSample
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
@@ -16,6 +21,19 @@ from ..utils import (forward_to_stage, mix_images, mixup_target,
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
+#: Models whose current optimizer step is skipped (non-finite loss).
+_SKIPPED: 'weakref.WeakSet[nn.Module]' = weakref.WeakSet()
+_SKIP_HOOK: list = []
+
+
+def _drop_grads_of_skipped(optimizer, args, kwargs) -> None:
+    """Global optimizer pre-step hook: a skipped model's parameters get no
+    gradient, so the step leaves them, their momentum and decay alone."""
+    skipped = {id(p) for model in _SKIPPED for p in model.parameters()}
+    for group in optimizer.param_groups:
+        for param in group['params']:
+            if id(param) in skipped:
+                param.grad = None
 
 
 @MODELS.register_module()
@@ -72,6 +90,11 @@ class SAMixClassifier(BaseClassifier):
             that each sample's λ-side area is exactly λ_bb. Defaults to 0.
         mix_no_repeat (bool): Never pair a sample with itself.
             Defaults to False.
+        nonfinite_loss (str): What a NaN or Inf loss term does: ``'raise'``
+            stops with a ``FloatingPointError`` naming the term and the
+            iteration; ``'skip'`` logs a warning and skips the step (no
+            optimizer or EMA update, BN statistics restored). All processes
+            agree. Defaults to 'raise'.
         data_preprocessor (dict, optional): Data preprocessor config; it must
             not carry batch augments (mixing happens here).
         init_cfg (dict, optional): Initialization config.
@@ -91,6 +114,7 @@ class SAMixClassifier(BaseClassifier):
                  lam_margin: float = 0.08,
                  mask_adjust: float = 0.,
                  mix_no_repeat: bool = False,
+                 nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
@@ -123,6 +147,11 @@ class SAMixClassifier(BaseClassifier):
         self.lam_margin = lam_margin
         self.mask_adjust = mask_adjust
         self.mix_no_repeat = mix_no_repeat
+        if nonfinite_loss not in ('raise', 'skip'):
+            raise ValueError("set model.nonfinite_loss to 'raise' or "
+                             f"'skip', not {nonfinite_loss!r}")
+        self.nonfinite_loss = nonfinite_loss
+        self.step_skipped = False
 
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
@@ -214,6 +243,8 @@ class SAMixClassifier(BaseClassifier):
             dict[str, Tensor]: ``loss_mix_q``, ``loss_one_q``,
             ``loss_mix_k`` and ``loss_mask``.
         """
+        if self.nonfinite_loss == 'skip':  # to undo BN updates on a skip
+            self._buffers_before = [b.clone() for b in self.buffers()]
         labels = torch.cat([s.gt_label for s in data_samples])
         if int(labels.max()) >= self.num_classes:
             raise ValueError(
@@ -273,16 +304,62 @@ class SAMixClassifier(BaseClassifier):
             mask = adjust_mask_area(mask, lam)
         return mask
 
+    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> tuple:
+        """Sum the losses; raise or skip the step if one is not finite.
+
+        Args:
+            losses (dict[str, Tensor]): The output of :meth:`loss`.
+
+        Returns:
+            tuple[Tensor, dict]: The loss to back-propagate and the values
+            to log. On a skipped step the loss has a zero gradient for every
+            parameter (and the optimizer step is dropped).
+        """
+        loss, log_vars = super().parse_losses(losses)
+        values = torch.stack([v.detach().float() for v in log_vars.values()])
+        code = torch.isinf(values).int() + 2 * torch.isnan(values).int()
+        if get_world_size() > 1:  # every process takes the same decision
+            all_reduce(code, op='max')  # in place
+        _SKIPPED.discard(self)
+        self.step_skipped = bool(code.any())
+        if not self.step_skipped:
+            return loss, log_vars
+        bad = {k: c for k, c in zip(log_vars, code.tolist()) if c}
+        # name the terms, not their sum (unless only the sum overflowed)
+        named = {k: c for k, c in bad.items() if k != 'loss'} or bad
+        hub = MessageHub.get_current_instance()
+        where = f"iteration {(hub.get_info('iter') or 0) + 1}"
+        what = ', '.join(f"{k} is {'nan' if c > 1 else 'inf'}"
+                         for k, c in named.items())
+        if self.nonfinite_loss == 'raise':
+            raise FloatingPointError(
+                f'{what} at {where}; lower optim_wrapper.optimizer.lr, '
+                'add optim_wrapper.clip_grad=dict(max_norm=...), check the '
+                "data, or set model.nonfinite_loss='skip' to skip such steps")
+        MMLogger.get_current_instance().warning(
+            f'skipped the step of {where}: {what}')
+        with torch.no_grad():
+            for buf, old in zip(self.buffers(), self._buffers_before):
+                buf.copy_(old)
+        if not _SKIP_HOOK:
+            _SKIP_HOOK.append(
+                register_optimizer_step_pre_hook(_drop_grads_of_skipped))
+        _SKIPPED.add(self)
+        zero = sum(p.sum() * 0. for p in self.parameters() if p.requires_grad)
+        return zero, OrderedDict(
+            (k, v) for k, v in log_vars.items() if k not in bad)
+
     @torch.no_grad()
     def momentum_update(self) -> None:
         """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
 
         Buffers (BN running statistics) are not touched: the momentum
         encoder keeps the statistics of its own forwards. ``m >= 1`` freezes
-        the momentum modules.
+        the momentum modules; a skipped step (see ``nonfinite_loss``)
+        changes nothing.
         """
         m = self.momentum
-        if m >= 1:
+        if m >= 1 or self.step_skipped:
             return
         params_q, params_k = [], []
         for online, ema in self._momentum_pairs():
@@ -291,6 +368,7 @@ class SAMixClassifier(BaseClassifier):
         torch._foreach_mul_(params_k, m)
         torch._foreach_add_(params_k, params_q, alpha=1 - m)
 
+    @torch.no_grad()
     def mix_for_display(self, inputs: torch.Tensor,
                         lam: float = 0.5) -> dict:
         """The Mixer's mix of each image with its neighbour, for display.

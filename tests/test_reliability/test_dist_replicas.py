@@ -1,0 +1,65 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Two CPU processes (gloo) keep every SAMix parameter identical."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from samix_mm.utils.dist_utils import setup_cpu_distributed
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+HERE = osp.dirname(osp.abspath(__file__))
+CFG = osp.join(HERE, 'samix_dist_cfg.py')  # dumps replica_rank<r>.pth
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
+def test_two_processes_keep_identical_replicas(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=HERE,
+               PATH=osp.dirname(sys.executable) + os.pathsep +
+               os.environ['PATH'])
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', CFG, '2', '--work-dir',
+         str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rank0, rank1 = (torch.load(tmp_path / f'replica_rank{r}.pth',
+                               weights_only=True) for r in (0, 1))
+    assert rank0['world_size'] == rank1['world_size'] == 2
+    params = rank0['params']
+    # online and momentum encoders, Mixer and all four heads
+    parts = {name.split('.')[0] for name in params}
+    assert parts == {'backbone', 'backbone_k', 'mixer', 'head_one',
+                     'head_mix', 'head_one_k', 'head_mix_k'}
+    differ = [name for name in params if not torch.equal(
+        rank0['state_dict'][name], rank1['state_dict'][name])]
+    assert not differ, differ
+    state0 = rank0['optimizer']['state']
+    state1 = rank1['optimizer']['state']
+    assert state0.keys() == state1.keys() and state0
+    for idx in state0:
+        for key in state0[idx]:
+            assert torch.equal(state0[idx][key], state1[idx][key])
+    # The processes saw different images: without SyncBN (the config's
+    # choice) each keeps its own BN statistics. Rank 0's go to the
+    # checkpoint.
+    buffers = [k for k in rank0['state_dict'] if k.endswith('running_mean')]
+    assert any(not torch.equal(rank0['state_dict'][k], rank1['state_dict'][k])
+               for k in buffers)
+    ckpt = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
+    assert all(torch.equal(ckpt['state_dict'][k], rank0['state_dict'][k])
+               for k in rank0['state_dict'])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
+def test_sync_bn_on_cpu_is_refused_in_one_line():
+    cfg = Config(dict(sync_bn='torch'))
+    with pytest.raises(ValueError) as err:
+        setup_cpu_distributed(cfg, 'pytorch')
+    msg = str(err.value)
+    assert msg.startswith("sync_bn='torch' needs CUDA GPUs") and \
+        'remove sync_bn' in msg and '\n' not in msg
+    assert not torch.distributed.is_initialized()

@@ -1,60 +1,12 @@
-# iNaturalist 2018 with samix_mm's INaturalist. Expected layout (official):
+# iNaturalist 2018 with samix_mm's INaturalist: the iNat2017 settings with
+# the 2018 files. Expected layout (official):
 #   data/inat2018/train2018.json, val2018.json
 #   data/inat2018/train_val2018/<super>/<category>/*.jpg
-#   (the "file_name" of each json image, relative to data_root)
+_base_ = './inat2017_bs64.py'
 data_root = 'data/inat2018'
-dataset_type = 'INaturalist'
-data_preprocessor = dict(
-    num_classes=8142,
-    # RGB mean/std of ImageNet
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
-
-train_pipeline = [
-    dict(type='LoadImageChecked'),
-    dict(
-        type='RandomResizedCrop',
-        scale=224,
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageChecked'),
-    dict(
-        type='ResizeEdge',
-        scale=256,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
+data_preprocessor = dict(num_classes=8142)
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='train2018.json',
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-)
+    dataset=dict(data_root=data_root, ann_file='train2018.json'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='val2018.json',
-        test_mode=True,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-
+    dataset=dict(data_root=data_root, ann_file='val2018.json'))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

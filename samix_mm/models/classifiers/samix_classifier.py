@@ -16,8 +16,8 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (forward_to_stage, mix_images, mixup_target,
-                     random_pairing)
+from ..utils import (copy_online_to_momentum_, forward_to_stage, mix_images,
+                     mixup_target, momentum_update_, random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
@@ -173,6 +173,11 @@ class SAMixClassifier(BaseClassifier):
         return [(self.backbone, self.backbone_k),
                 (self.head_one, self.head_one_k),
                 (self.head_mix, self.head_mix_k)]
+
+    def init_weights(self) -> None:
+        """Initialise, then start the momentum modules as online copies."""
+        super().init_weights()
+        copy_online_to_momentum_(self._momentum_pairs())
 
     def _momentum_modules(self) -> List[nn.Module]:
         return [k for _, k in self._momentum_pairs()]
@@ -358,15 +363,8 @@ class SAMixClassifier(BaseClassifier):
         the momentum modules; a skipped step (see ``nonfinite_loss``)
         changes nothing.
         """
-        m = self.momentum
-        if m >= 1 or self.step_skipped:
-            return
-        params_q, params_k = [], []
-        for online, ema in self._momentum_pairs():
-            params_q.extend(online.parameters())
-            params_k.extend(ema.parameters())
-        torch._foreach_mul_(params_k, m)
-        torch._foreach_add_(params_k, params_q, alpha=1 - m)
+        if not self.step_skipped:
+            momentum_update_(self._momentum_pairs(), self.momentum)
 
     @torch.no_grad()
     def mix_for_display(self, inputs: torch.Tensor,

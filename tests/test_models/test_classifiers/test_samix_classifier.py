@@ -155,3 +155,12 @@ def test_label_out_of_range():
     samples[0].set_gt_label(NUM_CLASSES + 3)
     with pytest.raises(ValueError, match='num_classes'):
         model.loss(inputs, samples)
+
+
+def test_init_weights_starts_momentum_modules_as_copies():
+    model = MODELS.build(model_cfg())
+    model.init_weights()  # what the Runner calls; re-draws every init_cfg
+    for online, ema in model._momentum_pairs():
+        for (name, q), k in zip(online.state_dict().items(),
+                                ema.state_dict().values()):
+            assert torch.equal(q, k), name

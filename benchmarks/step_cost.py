@@ -7,7 +7,8 @@ update for the momentum-encoder methods). Times are measured in ONE process
 with the methods interleaved round by round, so that machine noise hits them
 alike; the median per method is reported as a ratio to vanilla. Peak memory
 is measured in a fresh subprocess per method (it is not noisy, but it is
-per-process), as max RSS growth on CPU or ``max_memory_allocated`` on CUDA.
+per-process), as the growth of peak RSS over the built model on CPU, or
+``max_memory_allocated`` on CUDA.
 
 Examples::
 
@@ -21,7 +22,6 @@ import copy
 import json
 import os.path as osp
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -155,10 +155,23 @@ def time_interleaved(args) -> Dict[str, List[float]]:
     return times
 
 
+def proc_status_mib(key: str) -> float:
+    """A memory figure of this process from /proc/self/status, in MiB.
+
+    ``VmHWM`` (peak RSS) belongs to the process image, unlike
+    ``getrusage().ru_maxrss``, which a child inherits from its parent
+    across fork + exec and so hides a smaller child's peak.
+    """
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) / 1024.
+    raise KeyError(key)
+
+
 def peak_memory(args) -> float:
     """Peak memory (MiB) of a few steps of ``args.methods[0]`` alone."""
     method = args.methods[0]
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     model, optim = build(args.setting, method, args.device, args.amp,
                          args.channels_last)
     step = step_fn(model, optim, make_batch(args.setting))
@@ -170,12 +183,10 @@ def peak_memory(args) -> float:
             step()
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() / 2**20
-    after_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after_build = proc_status_mib('VmRSS')
     for _ in range(3):
         step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    del base
-    return (peak - after_build) / 1024.  # step memory above the model
+    return proc_status_mib('VmHWM') - after_build  # above the built model
 
 
 def main() -> None:

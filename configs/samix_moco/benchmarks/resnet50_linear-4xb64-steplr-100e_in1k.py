@@ -1,0 +1,28 @@
+# Linear evaluation on ImageNet-1k (spec §7, the MoCo protocol): frozen
+# ResNet-50 (all four stages frozen, BN in eval), GAP + Linear(2048 ->
+# 1000), RandomResizedCrop 224 + flip, SGD lr 30, momentum 0.9, no weight
+# decay, lr x0.1 at epochs 60 and 80 of 100, 4 GPUs x 64. The backbone
+# comes from
+#   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
+# of ../samix-mocov2_resnet50_4xb64-200e_in1k.py (or its variants:
+# --cfg-options model.backbone.init_cfg.checkpoint=OUT).
+_base_ = [
+    '../../_base_/datasets/in1k_bs64.py',
+    '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
+    '../../_base_/default_runtime.py',
+]
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
+        style='pytorch', frozen_stages=4,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work_dirs/samix-mocov2_resnet50_4xb64-200e_in1k/'
+            'backbone.pth')),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead', num_classes=1000, in_channels=2048,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))

@@ -1,0 +1,28 @@
+# SAMix-C (cluster-level Mixer loss) on Tiny-ImageNet: the SAMix-I config
+# with the Mixer trained on k-means pseudo-labels of the momentum keys.
+# UNKNOWN: k and the re-clustering interval of the reference; k = 200 (the
+# classes) and every epoch (DeepCluster's interval) are our choice.
+_base_ = './samix-mocov2_resnet18_4xb64-400e_tiny-in.py'
+model = dict(
+    mixer_loss=dict(
+        _delete_=True, type='ClusterMixLoss', in_channels=128,
+        num_clusters=200, loss_weight=1.0))
+custom_hooks = [
+    dict(type='SAMixMomentumHook'),
+    dict(
+        type='ClusterPseudoLabelHook',
+        interval=1,
+        # the training images with a deterministic pipeline
+        dataloader=dict(
+            batch_size=256,
+            num_workers=8,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(
+                type='TinyImageNet', data_root='data/tiny-imagenet-200',
+                split='train',
+                pipeline=[
+                    dict(type='LoadImageChecked'),
+                    dict(type='PackInputs'),
+                ]))),
+]

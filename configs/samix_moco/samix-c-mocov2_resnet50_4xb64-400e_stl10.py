@@ -1,0 +1,26 @@
+# SAMix-C (cluster-level Mixer loss) on STL-10 train + unlabeled: the SAMix-I
+# config with the Mixer trained on k-means pseudo-labels of the momentum
+# keys. UNKNOWN: k and the re-clustering interval of the reference; k = 10
+# (the labelled classes) and every epoch (DeepCluster's interval) are our
+# choice.
+_base_ = './samix-mocov2_resnet50_4xb64-400e_stl10.py'
+model = dict(
+    mixer_loss=dict(
+        _delete_=True, type='ClusterMixLoss', in_channels=128,
+        num_clusters=10, loss_weight=1.0))
+custom_hooks = [
+    dict(type='SAMixMomentumHook'),
+    dict(
+        type='ClusterPseudoLabelHook',
+        interval=1,
+        # the training images with a deterministic pipeline
+        dataloader=dict(
+            batch_size=256,
+            num_workers=8,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(
+                type='STL10', data_root='data/stl10_binary',
+                split='train+unlabeled',
+                pipeline=[dict(type='PackInputs')]))),
+]

@@ -1,0 +1,274 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""Self-supervised SAMix on MoCo v2."""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from samix_mm.registry import MODELS
+from ..mixers.mixer_ops import adjust_mask_area
+from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
+                              mixed_infonce, sample_indices)
+
+
+@MODELS.register_module()
+class SAMixMoCo(BaseSelfSupervisor):
+    """SAMix with a label-free Mixer on top of MoCo v2.
+
+    `Boosting Discriminative Visual Representation Learning with
+    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_ (§4 of the
+    samix_mm spec). One step on the views ``im_q``, ``im_k``:
+
+    1. MoCo v2: online query of ``im_q`` against the momentum key of
+       ``im_k`` and the queue (``loss_moco``).
+    2. The momentum encoder (shuffle-BN, no grad) gives the stage maps and
+       keys of both views. Two λ ~ Beta(α, α) (index 0 → backbone branch,
+       1 → Mixer branch) and two global permutations π pair view 1 of
+       every sample with view 2 of its partner; the Mixer turns the two
+       stage maps and λ into masks.
+    3. Backbone branch: the detached mask (area-adjusted per sample when
+       ``|mean - λ| > mean_margin``) mixes the images; the online encoder
+       is trained with the λ-weighted InfoNCE against the two positives
+       (``loss_mix_bb``).
+    4. Mixer branch: the mask with gradient mixes the images, which go
+       through the frozen momentum encoder and neck; ``mixer_loss``
+       (``InstanceMixLoss`` = SAMix-I, ``ClusterMixLoss`` = SAMix-C) and
+       the mask regulariser reach the Mixer only.
+    5. The momentum keys of view 2 are enqueued.
+
+    No leak (spec §0.3): the mixed query of sample g holds view 1 of g and
+    view 2 of π(g); its positives are ``key_k(g)`` and ``key_q(π(g))``, its
+    negatives the queue only, which holds keys of earlier batches (enqueued
+    after all losses). π is one permutation of the global batch broadcast
+    from rank 0 and all partner tensors are gathered in rank order, so the
+    partner's pixels, stage map and positive key are one sample's. See
+    :mod:`samix_mm.models.selfsup.selfsup_mix_ops`.
+
+    Note:
+        The EMA ``θ_k ← m·θ_k + (1−m)·θ_q`` (parameters only; the momentum
+        BN keeps its own statistics) is :meth:`momentum_update`, called by
+        :class:`SAMixMomentumHook` after each optimizer step. That gives
+        the same sequence of momentum weights as MoCo's update at the start
+        of the next forward; configs must add the hook. ``momentum`` is the
+        kept weight (0.999), not mmengine's ``1 - m``.
+
+    Args:
+        backbone (dict): Backbone with ``out_indices=(mask_layer, last)``.
+        neck (dict): Projection neck, e.g. ``MoCoV2Neck``.
+        head (dict): ``ContrastiveHead`` of the MoCo and backbone losses.
+        mixer (dict): Mixer config, e.g. ``dict(type='PixelMixer', ...)``.
+        mixer_loss (dict): Loss that trains the Mixer: ``InstanceMixLoss``
+            (SAMix-I) or ``ClusterMixLoss`` (SAMix-C).
+        mask_loss (dict): Mask regulariser. Defaults to
+            ``dict(type='MixMaskLoss')``.
+        queue_len (int): Number of negative keys. Defaults to 65536.
+        feat_dim (int): Dimension of the keys. Defaults to 128.
+        alpha (float): λ ~ Beta(alpha, alpha). Defaults to 2.0.
+        momentum (float): EMA momentum m. Defaults to 0.999.
+        mask_layer (int): 0-based backbone stage read by the Mixer.
+            Defaults to 2.
+        mean_margin (float): Rescale a backbone mask's λ-side area to λ
+            when its mean is further than this from λ; >= 1 disables it.
+            Defaults to 0.1.
+        data_preprocessor (dict, optional): Defaults to
+            ``SelfSupDataPreprocessor``.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 mixer: dict,
+                 mixer_loss: dict,
+                 mask_loss: dict = dict(type='MixMaskLoss'),
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 alpha: float = 2.0,
+                 momentum: float = 0.999,
+                 mask_layer: int = 2,
+                 mean_margin: float = 0.1,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        out_indices = tuple(backbone.get('out_indices', ()))
+        if len(out_indices) != 2 or out_indices[0] != mask_layer:
+            raise ValueError(
+                f'backbone.out_indices must be (mask_layer, last_stage) = '
+                f'({mask_layer}, ...), got {out_indices or None}; set '
+                f'model.backbone.out_indices=({mask_layer}, 3)')
+        if alpha <= 0 or queue_len <= 0 or feat_dim <= 0:
+            raise ValueError('alpha, queue_len and feat_dim must be > 0, got '
+                             f'{alpha}, {queue_len}, {feat_dim}')
+        if not 0 <= momentum <= 1 or mean_margin < 0:
+            raise ValueError(f'momentum must be in [0, 1] and mean_margin >= '
+                             f'0, got {momentum} and {mean_margin}')
+        super().__init__(backbone=backbone, neck=neck, head=head,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.alpha = alpha
+        self.momentum = momentum
+        self.base_momentum = momentum
+        self.mask_layer = mask_layer
+        self.mean_margin = mean_margin
+        self.mixer = MODELS.build(mixer)
+        self.mixer_loss = MODELS.build(mixer_loss)
+        self.mask_loss = MODELS.build(mask_loss)
+        # momentum copies: trained by EMA only, never by gradient
+        self.backbone_k = copy.deepcopy(self.backbone)
+        self.neck_k = copy.deepcopy(self.neck)
+        for _, ema in self._momentum_pairs():
+            ema.requires_grad_(False)
+        self.queue_len = queue_len
+        self.register_buffer(
+            'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
+        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        self._check_shapes(feat_dim)
+
+    def _momentum_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
+        return [(self.backbone, self.backbone_k), (self.neck, self.neck_k)]
+
+    def _check_shapes(self, feat_dim: int) -> None:
+        """Fail at build time if the Mixer or the neck do not fit."""
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            stage, last = self.backbone(torch.zeros(2, 3, 64, 64))
+            out = self.neck((last, ))[0]
+        self.train(was_training)
+        if stage.size(1) != self.mixer.in_channels:
+            raise ValueError(
+                f'the Mixer reads backbone stage {self.mask_layer} with '
+                f'{stage.size(1)} channels but mixer.in_channels='
+                f'{self.mixer.in_channels}; set model.mixer.in_channels='
+                f'{stage.size(1)}')
+        if out.size(1) != feat_dim:
+            raise ValueError(f'the neck gives {out.size(1)}-d features but '
+                             f'feat_dim={feat_dim}; set the neck\'s '
+                             f'out_channels and feat_dim to the same value')
+
+    def init_weights(self) -> None:
+        """Initialise, then start the momentum modules as online copies."""
+        super().init_weights()
+        for online, ema in self._momentum_pairs():
+            ema.load_state_dict(online.state_dict())
+
+    @torch.no_grad()
+    def momentum_update(self) -> None:
+        """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
+
+        Buffers (BN running statistics) are not touched; ``m >= 1``
+        freezes the momentum modules.
+        """
+        m = self.momentum
+        if m >= 1:
+            return
+        params_q, params_k = [], []
+        for online, ema in self._momentum_pairs():
+            params_q.extend(online.parameters())
+            params_k.extend(ema.parameters())
+        torch._foreach_mul_(params_k, m)
+        torch._foreach_add_(params_k, params_q, alpha=1 - m)
+
+    @torch.no_grad()
+    def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
+        """Write the keys of all processes at the pointer (FIFO, wraps)."""
+        keys = gather_batch(keys)[-self.queue_len:]
+        ptr, num = int(self.queue_ptr), keys.size(0)
+        cols = (ptr + torch.arange(num, device=keys.device)) % self.queue_len
+        self.queue[:, cols] = keys.t().to(self.queue.dtype)
+        self.queue_ptr[0] = (ptr + num) % self.queue_len
+
+    @torch.no_grad()
+    def _momentum_pass(
+            self, im_q: torch.Tensor, im_k: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Stage maps and normalised keys of both views, with shuffle-BN.
+
+        Returns:
+            tuple: ``feat_q, feat_k`` (stage maps) and ``key_q, key_k``.
+        """
+        images, unshuffle = batch_shuffle_ddp(torch.cat([im_q, im_k]))
+        stage, last = self.backbone_k(images)
+        keys = F.normalize(self.neck_k((last, ))[0], dim=1)
+        stage = batch_unshuffle_ddp(stage, unshuffle)
+        keys = batch_unshuffle_ddp(keys, unshuffle)
+        num = im_q.size(0)
+        return stage[:num], stage[num:], keys[:num], keys[num:]
+
+    def momentum_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Normalised momentum keys ``(N, feat_dim)`` (used for clustering).
+        """
+        feat = self.neck_k(self.backbone_k(inputs)[-1:])[0]
+        return F.normalize(feat, dim=1)
+
+    def _backbone_mask(self, mask: torch.Tensor, lam: float) -> torch.Tensor:
+        """Rescale masks whose λ-side mean is off by more than the margin."""
+        far = (mask[:, 0].mean(dim=(1, 2)) - lam).abs() > self.mean_margin
+        return torch.where(far[:, None, None, None],
+                           adjust_mask_area(mask, lam), mask)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The SAMix losses of one step (see the class docstring).
+
+        Args:
+            inputs (list[Tensor]): Two views, each ``(N, 3, H, W)``.
+            data_samples (list[DataSample]): With ``sample_idx`` for
+                SAMix-C.
+
+        Returns:
+            dict[str, Tensor]: ``loss_moco``, ``loss_mix_bb``,
+            ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst`` for SAMix-C).
+        """
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('SAMixMoCo needs two views per image; use '
+                             "dict(type='MultiView', num_views=2, ...) in "
+                             'the train pipeline')
+        im_q, im_k = inputs
+        num, size = im_q.size(0), tuple(im_q.shape[-2:])
+        lam_bb, lam_mb = (float(v) for v in np.random.beta(
+            self.alpha, self.alpha, size=2))
+        queue = self.queue.clone().detach()
+
+        # 1. MoCo v2 and the momentum pass
+        query = F.normalize(self.neck(self.backbone(im_q)[-1:])[0], dim=1)
+        feat_q, feat_k, key_q, key_k = self._momentum_pass(im_q, im_k)
+        losses = dict(loss_moco=self.head.loss(
+            (query * key_k).sum(1, keepdim=True), query @ queue))
+
+        # 2. global partners: view 2 of π(i); keys of view 1 of π(i)
+        im_all, feat_all, key_q_all = (gather_batch(t)
+                                       for t in (im_k, feat_k, key_q))
+        ids = sample_indices(data_samples, im_q.device)
+        ids_all = gather_batch(ids) if ids is not None else None
+        idx_bb = global_partner_index(num, im_q.device)
+        idx_mb = global_partner_index(num, im_q.device)
+        mask_mb = self.mixer(feat_q, feat_all[idx_mb], lam_mb, size)
+        with torch.no_grad():
+            mask_bb = self._backbone_mask(
+                self.mixer(feat_q, feat_all[idx_bb], lam_bb, size), lam_bb)
+
+        # 3. backbone branch: online encoder on detached-mask mixtures
+        x_bb = im_q * mask_bb[:, :1] + im_all[idx_bb] * mask_bb[:, 1:]
+        q_bb = F.normalize(self.neck(self.backbone(x_bb)[-1:])[0], dim=1)
+        losses['loss_mix_bb'] = mixed_infonce(self.head, q_bb, key_k,
+                                              key_q_all[idx_bb], queue,
+                                              lam_bb)
+
+        # 4. Mixer branch: frozen momentum encoder, gradient to the mask
+        x_mb = im_q * mask_mb[:, :1] + im_all[idx_mb] * mask_mb[:, 1:]
+        q_mb = F.normalize(self.neck_k(self.backbone_k(x_mb)[-1:])[0], dim=1)
+        pair = MixPair(lam_mb, key_k, key_q_all[idx_mb], queue, key_q, ids,
+                       ids_all[idx_mb] if ids is not None else None)
+        losses.update(self.mixer_loss(q_mb, pair))
+        losses['loss_mask'] = self.mask_loss(mask_mb, lam_mb)
+
+        # 5. enqueue after every loss: the queue never holds current keys
+        self._dequeue_and_enqueue(key_k)
+        return losses

@@ -13,6 +13,7 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
+from ..utils import copy_online_to_momentum_, momentum_update_
 from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
 
@@ -155,8 +156,7 @@ class SAMixMoCo(BaseSelfSupervisor):
     def init_weights(self) -> None:
         """Initialise, then start the momentum modules as online copies."""
         super().init_weights()
-        for online, ema in self._momentum_pairs():
-            ema.load_state_dict(online.state_dict())
+        copy_online_to_momentum_(self._momentum_pairs())
 
     @torch.no_grad()
     def momentum_update(self) -> None:
@@ -165,15 +165,7 @@ class SAMixMoCo(BaseSelfSupervisor):
         Buffers (BN running statistics) are not touched; ``m >= 1``
         freezes the momentum modules.
         """
-        m = self.momentum
-        if m >= 1:
-            return
-        params_q, params_k = [], []
-        for online, ema in self._momentum_pairs():
-            params_q.extend(online.parameters())
-            params_k.extend(ema.parameters())
-        torch._foreach_mul_(params_k, m)
-        torch._foreach_add_(params_k, params_q, alpha=1 - m)
+        momentum_update_(self._momentum_pairs(), self.momentum)
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:

@@ -63,7 +63,7 @@ def cutmix_masks(num: int, size: int, lam: float, rng: np.random.Generator):
     for i in range(num):
         np.random.seed(int(rng.integers(2**31)))
         (y1, y2, x1, x2), lam_i = cutmix.cutmix_bbox_and_lam(
-            (num, 3, size, size), lam)
+            (size, size), lam)
         masks[i, 0] = 1.
         masks[i, 0, y1:y2, x1:x2] = 0.
         lams[i] = lam_i

@@ -13,7 +13,8 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
 from samix_mm.utils.checkpoint_match import check_checkpoint_matches
-from samix_mm.utils.dist_utils import setup_cpu_distributed
+from samix_mm.utils.dist_utils import (setup_cpu_distributed,
+                                       teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +75,7 @@ def main() -> None:
     if runner.rank == 0:
         print('[samix_mm] ' + ', '.join(f'{k}: {v:.2f}' if isinstance(
             v, float) else f'{k}: {v}' for k, v in metrics.items()))
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -9,7 +9,8 @@ from mmengine.runner import Runner
 
 from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
-from samix_mm.utils.dist_utils import setup_cpu_distributed
+from samix_mm.utils.dist_utils import (setup_cpu_distributed,
+                                       teardown_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,6 +91,7 @@ def main() -> None:
         drawn = [getattr(hook, 'last_path', None) for hook in runner.hooks]
         if any(drawn):
             print(f'[samix_mm] mixed samples: {[p for p in drawn if p][-1]}')
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -44,3 +44,17 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+
+
+def teardown_distributed() -> None:
+    """Wait for every process, then destroy the process group.
+
+    Without this, the first process to finish exits while gloo's worker
+    threads of the others still talk to it; the C++ runtime then aborts
+    ("terminate called without an active exception") and torchrun reports
+    the whole job as failed although training completed. Does nothing when
+    no process group was initialised.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

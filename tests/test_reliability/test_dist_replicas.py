@@ -9,7 +9,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from samix_mm.utils.dist_utils import setup_cpu_distributed
+from samix_mm.utils.dist_utils import (setup_cpu_distributed,
+                                       teardown_distributed)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HERE = osp.dirname(osp.abspath(__file__))
@@ -63,3 +64,18 @@ def test_sync_bn_on_cpu_is_refused_in_one_line():
     assert msg.startswith("sync_bn='torch' needs CUDA GPUs") and \
         'remove sync_bn' in msg and '\n' not in msg
     assert not torch.distributed.is_initialized()
+
+
+def test_teardown_destroys_the_process_group(tmp_path):
+    # A process that exits with a live gloo group can abort in C++ while its
+    # peers still talk to it (seen as a flaky SIGABRT of dist_train.sh).
+    dist = torch.distributed
+    teardown_distributed()  # no group: nothing to do, no error
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    try:
+        teardown_distributed()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -4,11 +4,13 @@ import argparse
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
+from samix_mm.utils.cpu_memory import keep_freed_cpu_memory
 from samix_mm.utils.dist_utils import (setup_cpu_distributed,
                                        teardown_distributed)
 
@@ -81,6 +83,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     setup_cpu_distributed(cfg, args.launcher)
+    if not torch.cuda.is_available():
+        keep_freed_cpu_memory()  # reuse freed activations, no page faults
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:

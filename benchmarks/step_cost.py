@@ -1,19 +1,25 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Training-step time and peak memory of SAMix against its baselines.
 
-All methods run through their real model classes and ``train_step`` (data
+Methods: vanilla, Mixup, CutMix, AutoMix, SAMix and SAMix^P (a plain
+classifier whose batches the frozen Mixer of the SAMix config mixes). All
+methods run through their real model classes and ``train_step`` (data
 preprocessor, batch augments, losses, backward, optimizer step; plus the EMA
 update for the momentum-encoder methods). Times are measured in ONE process
 with the methods interleaved round by round, so that machine noise hits them
 alike; the median per method is reported as a ratio to vanilla. Peak memory
 is measured in a fresh subprocess per method (it is not noisy, but it is
 per-process), as the growth of peak RSS over the built model on CPU, or
-``max_memory_allocated`` on CUDA.
+``max_memory_allocated`` on CUDA. On CPU every method runs with
+:func:`~samix_mm.utils.cpu_memory.keep_freed_cpu_memory`, as
+``tools/train.py`` does. ``--breakdown`` times the passes a SAMix step is
+made of instead (its floor on this machine).
 
 Examples::
 
     python benchmarks/step_cost.py --setting r18-cifar --rounds 12
     python benchmarks/step_cost.py --setting r50-224 --rounds 5
+    python benchmarks/step_cost.py --setting r18-cifar --breakdown
     python benchmarks/step_cost.py --setting r50-224 --device cuda --amp \
         --channels-last --rounds 30
 """
@@ -22,8 +28,10 @@ import copy
 import json
 import os.path as osp
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Callable, Dict, List
 
@@ -36,8 +44,11 @@ from mmpretrain.structures import DataSample
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from samix_mm.models.utils import (export_mixer, forward_to_stage,  # noqa
+                                   mix_images, mixup_target)
 from samix_mm.registry import MODELS  # noqa: E402
 from samix_mm.utils import register_all_modules  # noqa: E402
+from samix_mm.utils.cpu_memory import keep_freed_cpu_memory  # noqa: E402
 
 SETTINGS = {
     # name: (configs per method, batch, image size, classes)
@@ -51,7 +62,12 @@ SETTINGS = {
             cutmix='configs/mixup_baselines/'
             'resnet18_cutmix_1xb100-400e_cifar100.py',
             automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
-            samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py')),
+            samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py',
+            # the Mixup classifier, its batches mixed by the frozen Mixer
+            # exported from (an untrained model of) the SAMix config
+            samixp=('configs/mixup_baselines/'
+                    'resnet18_mixup_1xb100-400e_cifar100.py',
+                    'configs/samix/samix_resnet18_1xb100-400e_cifar100.py'))),
     'r50-224': dict(
         batch=16, size=224, classes=1000,
         configs=dict(
@@ -59,7 +75,8 @@ SETTINGS = {
             mixup=dict(type='Mixup', alpha=0.2),
             cutmix=dict(type='CutMix', alpha=1.0),
             automix='configs/automix/automix_resnet50_4xb64-100e_in1k.py',
-            samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py')),
+            samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py',
+            samixp=(None, 'configs/samix/samix_resnet50_4xb64-100e_in1k.py'))),
 }
 PLAIN_R50 = dict(
     type='ImageClassifier',
@@ -72,18 +89,41 @@ NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
             to_rgb=True)
 
 
+def samixp_augment(samix_config: str) -> dict:
+    """A ``SAMixP`` batch augment with the Mixer of ``samix_config``.
+
+    The Mixer and its encoder are those of a freshly built (untrained)
+    SAMix model: the cost of SAMix^P does not depend on the weights.
+    """
+    cfg = Config.fromfile(osp.join(ROOT, samix_config))
+    samix = MODELS.build(cfg.model.to_dict())
+    export = export_mixer(dict(state_dict=samix.state_dict(),
+                               meta=dict(cfg=cfg.pretty_text)))
+    path = osp.join(tempfile.mkdtemp(prefix='samixp_'), 'mixer.pth')
+    torch.save(export, path)
+    return dict(type='SAMixP', mixer_file=path, mean=NORM['mean'],
+                std=NORM['std'], alpha=2.0, lam_margin=0.08)
+
+
 def build(setting: str, method: str, device: str, amp: bool,
           channels_last: bool):
     """Build (model, optim_wrapper) of one method."""
     spec = SETTINGS[setting]['configs'][method]
+    augment = None
+    if isinstance(spec, tuple):  # SAMix^P: (classifier, SAMix source)
+        spec, augment = spec[0], samixp_augment(spec[1])
     if isinstance(spec, str):
         cfg = Config.fromfile(osp.join(ROOT, spec))
         model_cfg = cfg.model.to_dict()
         optim_cfg = cfg.optim_wrapper.to_dict()
+        if augment is not None:
+            model_cfg['train_cfg'] = dict(augments=augment)
     else:
         model_cfg = copy.deepcopy(PLAIN_R50)
-        if spec is not None:
-            model_cfg['train_cfg'] = dict(augments=spec)
+        if spec is not None or augment is not None:
+            model_cfg['train_cfg'] = dict(augments=augment or spec)
+        else:  # vanilla: hard labels, plain CE
+            model_cfg['head']['loss']['use_soft'] = False
         optim_cfg = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
                                         weight_decay=1e-4))
     model_cfg['data_preprocessor'] = dict(
@@ -94,6 +134,8 @@ def build(setting: str, method: str, device: str, amp: bool,
         model_cfg['data_preprocessor']['batch_augments'] = model_cfg.pop(
             'train_cfg')
     model = MODELS.build(model_cfg).to(device)
+    if augment is not None:  # SAMixP has read its file
+        shutil.rmtree(osp.dirname(augment['mixer_file']))
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
@@ -155,6 +197,68 @@ def time_interleaved(args) -> Dict[str, List[float]]:
     return times
 
 
+def breakdown(args) -> Dict[str, float]:
+    """Median times of the passes every SAMix step must make.
+
+    Measured interleaved on the SAMix model of the setting, in seconds:
+    the online encoder's forward + backward on one batch (what a vanilla
+    step costs), the momentum encoder's no-grad forward up to the Mixer's
+    stage and to the end, and the Mixer branch (Mixer, momentum encoder
+    forward on the mixed batch, backward to the Mixer only). A SAMix step
+    needs 2 online passes + the stage forward + the Mixer branch; their sum
+    over one online pass is the floor of the SAMix/vanilla ratio on this
+    machine, whatever the FLOP count says.
+    """
+    model, _ = build(args.setting, 'samix', args.device, args.amp,
+                     args.channels_last)
+    data = model.data_preprocessor(make_batch(args.setting), True)
+    x = data['inputs']
+    labels = torch.cat([s.gt_label for s in data['data_samples']])
+    classes = SETTINGS[args.setting]['classes']
+    with torch.no_grad():
+        feat = forward_to_stage(model.backbone_k, x, model.mask_layer)
+    index = torch.randperm(x.size(0), device=x.device)
+
+    def online():
+        model.zero_grad(set_to_none=True)  # accumulating would cost more
+        logits = model.head_one(model._pooled(model.backbone, x))
+        model._head_loss(model.head_one, logits, labels).backward()
+
+    def stage():
+        with torch.no_grad():
+            forward_to_stage(model.backbone_k, x, model.mask_layer)
+
+    def full():
+        with torch.no_grad():
+            model.backbone_k(x)
+
+    def mixer_branch():
+        model.zero_grad(set_to_none=True)
+        mask = model.mixer(feat, feat[index], 0.5, tuple(x.shape[-2:]))
+        logits = model.head_mix_k(
+            model._pooled(model.backbone_k, mix_images(x, index, mask)))
+        target = mixup_target(labels, index, 0.5, classes)
+        (model._head_loss(model.head_mix_k, logits, target) +
+         model.mask_loss(mask, 0.5)).backward()
+
+    passes = dict(online_fwd_bwd=online, momentum_fwd_to_stage=stage,
+                  momentum_fwd_full=full, mixer_branch=mixer_branch)
+    times = {name: [] for name in passes}
+    for r in range(args.warmup + args.rounds):
+        for name, fn in passes.items():
+            sync(args.device)
+            start = time.perf_counter()
+            fn()
+            sync(args.device)
+            if r >= args.warmup:
+                times[name].append(time.perf_counter() - start)
+    median = {name: float(np.median(t)) for name, t in times.items()}
+    median['samix_floor_x_vanilla'] = (
+        2 * median['online_fwd_bwd'] + median['momentum_fwd_to_stage'] +
+        median['mixer_branch']) / median['online_fwd_bwd']
+    return median
+
+
 def proc_status_mib(key: str) -> float:
     """A memory figure of this process from /proc/self/status, in MiB.
 
@@ -201,6 +305,8 @@ def main() -> None:
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument('--breakdown', action='store_true',
+                        help='time the passes a SAMix step is made of')
     parser.add_argument('--out', default=None, help='JSON result file')
     parser.add_argument('--memory-only', action='store_true',
                         help=argparse.SUPPRESS)
@@ -213,9 +319,21 @@ def main() -> None:
     np.random.seed(0)
     if args.device == 'cuda':
         torch.backends.cudnn.benchmark = True
+    else:  # as tools/train.py does on CPU, for every method alike
+        keep_freed_cpu_memory()
 
     if args.memory_only:
         print(json.dumps(dict(peak_mib=peak_memory(args))))
+        return
+    if args.breakdown:
+        result = breakdown(args)
+        for name, value in result.items():
+            print(f'{name:24s} {value:8.4f}')
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump(dict(setting=args.setting, device=args.device,
+                               threads=torch.get_num_threads(),
+                               rounds=args.rounds, **result), f, indent=1)
         return
 
     times = time_interleaved(args)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build mmcv 2.1.0 WITH its C++ ops for the torch of the active venv and put
-# the wheel into the cache folder given as $1.
+# the wheel into the cache folder given as $1. MMCV_WITH_OPS=0 builds the
+# pure-Python wheel instead (enough for classification; seconds).
 #
 # mmcv 2.1.0 ships only an sdist; its setup.py hard-codes `-std=c++17` while
 # torch >= 2.4 headers need C++20, so the CPU `cxx` flag is switched to c++20.
@@ -32,12 +33,13 @@ SRC="$WORK/mmcv-$VERSION"
 # torch >= 2.4 headers use C++20 features.
 sed -i "s/extra_compile_args\['cxx'\] = \['-std=c++17'\]/extra_compile_args['cxx'] = ['-std=c++20']/" "$SRC/setup.py"
 grep -q "c++20" "$SRC/setup.py" || { echo "patching mmcv setup.py failed" >&2; exit 1; }
-echo "[samix_mm] building mmcv-$VERSION with ops (MAX_JOBS=${MAX_JOBS:-2}); this takes 7-13 min"
-(cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} FORCE_CUDA=0 \
+WITH_OPS=${MMCV_WITH_OPS:-1}
+echo "[samix_mm] building mmcv-$VERSION (MMCV_WITH_OPS=$WITH_OPS, MAX_JOBS=${MAX_JOBS:-2}); with ops this takes 7-13 min"
+(cd "$SRC" && MMCV_WITH_OPS=$WITH_OPS MAX_JOBS=${MAX_JOBS:-2} FORCE_CUDA=0 \
     "$PY" -m pip wheel --no-build-isolation --no-deps -w "$WORK/dist" . >"$WORK/build.log" 2>&1) || {
     tail -40 "$WORK/build.log" >&2
     echo "[samix_mm] mmcv build failed (log above)" >&2
     exit 1
 }
-cp "$WORK"/dist/mmcv-*.whl "$CACHE_DIR/"
-echo "[samix_mm] cached $(ls "$CACHE_DIR"/mmcv-*.whl)"
+cp "$WORK"/dist/mmcv*.whl "$CACHE_DIR/"  # mmcv_lite-* without ops
+echo "[samix_mm] cached $(ls "$CACHE_DIR"/mmcv*.whl)"

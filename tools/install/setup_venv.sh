@@ -32,7 +32,7 @@ TORCH_TAG=$("$PY" -c 'import sys, torch; v = torch.__version__.split("+")[0]; pr
 WHEEL_DIR="$CACHE_DIR/mmcv-2.1.0-$TORCH_TAG"
 if ! ls "$WHEEL_DIR"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
     log "no cached mmcv wheel in $WHEEL_DIR: building it"
-    PYTHON="$PY" bash tools/install/build_mmcv.sh "$WHEEL_DIR"
+    MMCV_WITH_OPS=1 PYTHON="$PY" bash tools/install/build_mmcv.sh "$WHEEL_DIR"
 fi
 if ! "$PY" -c 'import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != "2.1.0")' 2>/dev/null; then
     log "installing mmcv from $WHEEL_DIR"

@@ -13,12 +13,15 @@ data_preprocessor = dict(
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.),
          backend='pillow'),
-    # MoCo v2 has hue=0.1, but mmcv 2.1's adjust_hue raises OverflowError
-    # under NumPy 2 for every negative shift; no hue jitter until samix_mm
-    # ships a fixed ColorJitter
+    # MoCo v2's torchvision ColorJitter (hue 0.1) through mmpretrain's
+    # wrapper: mmcv 2.1's adjust_hue raises OverflowError under NumPy 2
     dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.4, hue=0.)],
+         transforms=[
+             dict(type='NumpyToPIL', to_rgb=True),
+             dict(type='torchvision/ColorJitter', brightness=0.4,
+                  contrast=0.4, saturation=0.4, hue=0.1),
+             dict(type='PILToNumpy', to_bgr=True),
+         ],
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
          channel_weights=(0.114, 0.587, 0.2989)),

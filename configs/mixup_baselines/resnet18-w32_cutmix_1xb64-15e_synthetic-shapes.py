@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
@@ -13,5 +13,4 @@ model = dict(
         num_classes=10, in_channels=256,
         loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(augments=dict(type='CutMix', alpha=0.2)))
-train_cfg = dict(max_epochs=15, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

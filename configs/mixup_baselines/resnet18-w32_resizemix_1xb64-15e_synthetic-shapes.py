@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
@@ -14,5 +14,4 @@ model = dict(
         loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(augments=dict(
         type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))
-train_cfg = dict(max_epochs=15, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

@@ -4,11 +4,10 @@
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
     backbone=dict(base_channels=32),
     head=dict(num_classes=10, in_channels=256))
-train_cfg = dict(max_epochs=15, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

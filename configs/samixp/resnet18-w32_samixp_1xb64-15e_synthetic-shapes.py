@@ -11,7 +11,7 @@
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
+    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
@@ -29,5 +29,4 @@ model = dict(
             std={{_base_.data_preprocessor.std}},
             alpha=2.0,
             lam_margin=0.08)))
-train_cfg = dict(max_epochs=15, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

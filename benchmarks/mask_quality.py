@@ -10,8 +10,11 @@ object mask, so we can measure, for every mixed pair (a, b) and mask M
 * against the label weight the method assigns (λ for a, 1 − λ for b).
 
 Reported per method: the mean absolute gap ``|kept - weight|``, the
-correlation between kept and weight, and how often an object with label
-weight ≥ 0.25 is erased almost entirely (kept < 0.05).
+correlation between kept and weight, how often an object with label
+weight ≥ 0.25 is erased almost entirely (kept < 0.05), and the mean kept
+share of all objects (0.5 when the mask is blind to objects: the two
+partners' shares sum to 1 per pixel; above 0.5 when objects are kept at
+the expense of backgrounds).
 
 Methods: Mixup (constant mask), CutMix (mmpretrain's box sampling and
 λ correction), and each given SAMix/AutoMix checkpoint (its trained
@@ -79,6 +82,7 @@ def evaluate(kept: np.ndarray, weight: np.ndarray) -> dict:
         corr=float(np.corrcoef(kept, weight)[0, 1]),
         erased_pct=float(100 * erased.sum() / max((weight >= 0.25).sum(),
                                                    1)),
+        mean_kept=float(kept.mean()),
         pairs=int(kept.size // 2))
 
 
@@ -148,10 +152,11 @@ def main() -> None:
         for name in kept
     }
     print(f'{"method":10s} {"mean |kept-w|":>14s} {"corr(kept,w)":>13s} '
-          f'{"erased %":>9s} {"pairs":>6s}')
+          f'{"erased %":>9s} {"mean kept":>10s} {"pairs":>6s}')
     for name, row in table.items():
         print(f'{name:10s} {row["mean_abs_gap"]:14.3f} {row["corr"]:13.3f} '
-              f'{row["erased_pct"]:9.2f} {row["pairs"]:6d}')
+              f'{row["erased_pct"]:9.2f} {row["mean_kept"]:10.3f} '
+              f'{row["pairs"]:6d}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(args=vars(args), table=table), f, indent=1)

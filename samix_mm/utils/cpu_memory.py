@@ -17,9 +17,10 @@ def keep_freed_cpu_memory(top_pad_mib: int = 256) -> bool:
     the top of the heap back to the OS; every training step then
     page-faults its activations in again (zero-filled, one page at a time).
     A SAMix step holds three graphs at once (online mixed, online clean,
-    momentum mixed), so it pays this more than a plain step: measured on
-    ResNet-50 / 224 px / batch 16 on 2 CPU cores, 5.45 s -> 4.8 s per SAMix
-    step while the plain step stayed at 1.45 s. This serves blocks below
+    momentum mixed), so it pays this more than a plain step: measured with
+    ``benchmarks/step_cost.py`` on ResNet-50 / 224 px / batch 16 on 2 CPU
+    cores, 5.59 s -> 4.88 s per SAMix step (3.82x -> 3.21x a plain step,
+    which stayed at about 1.5 s). This serves blocks below
     2 GiB from the heap (``M_MMAP_THRESHOLD``), turns heap trimming off
     (``M_TRIM_THRESHOLD = -1``; the heap keeps about the peak of a step,
     which the process reaches at every step anyway) and pads each heap

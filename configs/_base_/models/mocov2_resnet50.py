@@ -1,18 +1,7 @@
 # MoCo v2 baseline (mmpretrain's MoCo) with a torchvision-style ResNet-50:
-# the same encoder, neck, head and queue as samix-mocov2_resnet50.py.
-# mmpretrain's `momentum` is the EMA update weight: 0.001 = keep 0.999.
+# the same encoder, neck, head and queue as samix-mocov2_resnet50.py. Only
+# the encoder and the neck widths differ from the ResNet-18 base.
+_base_ = './mocov2_resnet18_cifar.py'
 model = dict(
-    type='MoCo',
-    queue_len=65536,
-    feat_dim=128,
-    momentum=0.001,
-    backbone=dict(
-        type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
-        style='pytorch', zero_init_residual=False),
-    neck=dict(
-        type='MoCoV2Neck', in_channels=2048, hid_channels=2048,
-        out_channels=128, with_avg_pool=True),
-    head=dict(
-        type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-        temperature=0.2),
-)
+    backbone=dict(type='ResNet', depth=50),
+    neck=dict(in_channels=2048, hid_channels=2048))

@@ -40,15 +40,20 @@ def test_step_cost_ratios_and_breakdown(tmp_path):
     assert parts['samix_floor_x_vanilla'] > 2
 
 
-def test_cifar10_accuracy_on_generated_folders(tmp_path):
+def make_jpg_folders(root, num_train, num_test):
+    """CIFAR-10-like ``root/{train,test}/<class>/NNNN.jpg`` of noise."""
     rng = np.random.default_rng(0)
-    for split, num in (('train', 3), ('test', 2)):
+    for split, num in (('train', num_train), ('test', num_test)):
         for name in CLASSES:
-            folder = tmp_path / 'jpg' / split / name
+            folder = root / split / name
             folder.mkdir(parents=True)
             for i in range(num):
                 img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
                 cv2.imwrite(str(folder / f'{i:04d}.jpg'), img)
+
+
+def test_cifar10_accuracy_on_generated_folders(tmp_path):
+    make_jpg_folders(tmp_path / 'jpg', 3, 2)
     out = tmp_path / 'acc.json'
     proc = run(['benchmarks/cifar10_accuracy.py', '--data-root',
                 str(tmp_path / 'jpg'), '--per-class', '2', '--epochs', '1',
@@ -77,3 +82,64 @@ def test_cifar10_accuracy_names_a_missing_folder(tmp_path):
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert 'airplane is missing' in last and '--data-root' in last
+
+
+def test_ssl_linear_probe_loads_what_it_probes(tmp_path):
+    """A checkpoint holding the random-init weights probes like `random`;
+    `--encoder` picks `backbone.` or `backbone_k.` of a training
+    checkpoint; `--data-root` probes on JPG folders."""
+    import torch
+    sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+    try:
+        import ssl_linear_probe as probe
+    finally:
+        sys.path.pop(0)
+    probe.register_all_modules(False)
+    weights = probe.build_encoder('random', 'online', 8, 0).state_dict()
+    other = probe.build_encoder('random', 'online', 8, 1).state_dict()
+    torch.save(weights, tmp_path / 'backbone.pth')
+    torch.save(other, tmp_path / 'other.pth')
+    state = {f'backbone.{k}': v for k, v in weights.items()}
+    state.update({f'backbone_k.{k}': v for k, v in other.items()})
+    torch.save(dict(state_dict=state), tmp_path / 'epoch_1.pth')
+    common = ['--width', '8', '--train-samples', '60', '--test-samples',
+              '40', '--steps', '30']
+    rows = probe.main(['random', str(tmp_path / 'backbone.pth'),
+                       str(tmp_path / 'epoch_1.pth'), *common, '--out',
+                       str(tmp_path / 'probe.json')])
+    assert rows[0]['test_top1'] == rows[1]['test_top1'] == rows[2][
+        'test_top1']
+    assert rows[0]['train_top1'] == rows[1]['train_top1']
+    saved = json.loads((tmp_path / 'probe.json').read_text())
+    assert [r['checkpoint'] for r in saved['results']][0] == 'random'
+    momentum, = probe.main([str(tmp_path / 'epoch_1.pth'), '--encoder',
+                            'momentum', *common])
+    other, = probe.main([str(tmp_path / 'other.pth'), *common])
+    assert (momentum['train_top1'], momentum['test_top1']) == (
+        other['train_top1'], other['test_top1']) != (
+            rows[0]['train_top1'], rows[0]['test_top1'])
+    make_jpg_folders(tmp_path / 'jpg', 2, 1)
+    row, = probe.main(['random', '--width', '8', '--data-root',
+                       str(tmp_path / 'jpg'), '--train-samples', '20',
+                       '--test-samples', '10', '--steps', '30'])
+    assert row['train_top1'] == 100.  # 20 noise images, 64-d features
+
+
+def test_ssl_sweep_script_smoke(tmp_path):
+    """benchmarks/ssl_sweep.sh: config writing, a run, the probes."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', SMOKE='1', EPOCHS='1',
+               EVERY='1', WIDTH='8', VARIANTS='samix',
+               WORK=str(tmp_path / 'work'), OUT=str(tmp_path / 'out'))
+    proc = subprocess.run(['bash', 'benchmarks/ssl_sweep.sh'], cwd=ROOT,
+                          env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    online = json.loads((tmp_path / 'out' / 'ssl_probe_online.json')
+                        .read_text())['results']
+    assert [r['checkpoint'].split('/')[-1] for r in online] == [
+        'random', 'epoch_1.pth']
+    momentum = json.loads((tmp_path / 'out' / 'ssl_probe_momentum.json')
+                          .read_text())['results']
+    assert momentum[0]['encoder'] == 'momentum'
+    cfg = (tmp_path / 'work' / 'cfg' / 'samix_strong.py').read_text()
+    assert 'brightness=0.8' in cfg and 'in_channels=32' in cfg

@@ -14,7 +14,8 @@
 # samix_strong), EPOCHS (60), EVERY (15, checkpoint interval in epochs),
 # WIDTH (32, base_channels), TRAIN_LIMIT (seconds per run, 300),
 # THREADS (torch threads per run, unset = torch's default), DATA_ROOT,
-# WORK (/tmp/ssl_sweep), OUT (work_dirs/ssl_sweep_out).
+# WORK (/tmp/ssl_sweep), OUT (work_dirs/ssl_sweep_out), PYTHON (python3;
+# the interpreter with mmengine/mmpretrain, e.g. .venv/bin/python).
 # SMOKE=1: 128 images, no worker processes, tiny probe (checks the script).
 # Examples:
 #   EPOCHS=2 EVERY=1 WIDTH=16 THREADS=1 VARIANTS="moco samix" \
@@ -30,6 +31,7 @@ WIDTH=${WIDTH:-32}
 TRAIN_LIMIT=${TRAIN_LIMIT:-300}
 WORK=${WORK:-/tmp/ssl_sweep}
 VARIANTS=${VARIANTS:-moco samix moco_adamw moco_strong samix_strong}
+PY=${PYTHON:-python3}
 export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$ROOT PYTHONUNBUFFERED=1
 [ -n "${THREADS:-}" ] && export OMP_NUM_THREADS=$THREADS
 mkdir -p "$OUT" "$WORK/cfg"
@@ -101,7 +103,7 @@ extra=()
 start=$(date +%s)
 for v in $VARIANTS; do
     [ -f "$WORK/cfg/$v.py" ] || { echo "unknown variant $v"; exit 2; }
-    timeout "$TRAIN_LIMIT" python3 tools/train.py "$WORK/cfg/$v.py" \
+    timeout "$TRAIN_LIMIT" "$PY" tools/train.py "$WORK/cfg/$v.py" \
         --work-dir "$WORK/$v" "${extra[@]}" >"$WORK/$v.out" 2>&1 &
 done
 wait
@@ -112,16 +114,17 @@ for v in $VARIANTS; do
     tail -n 3 "$WORK/$v.out"
     ckpts+=($(ls -v "$WORK/$v"/epoch_*.pth 2>/dev/null))
 done
-device=$(python3 -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
+[ ${#ckpts[@]} -gt 0 ] || { echo "no run saved a checkpoint"; exit 1; }
+device=$("$PY" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
 n=(--train-samples 2500 --test-samples 1000)
 [ -n "${DATA_ROOT:-}" ] && n=(--train-samples 5000 --test-samples 2000)
 [ -n "${SMOKE:-}" ] && n=(--train-samples 200 --test-samples 100 --steps 50)
 probe() {  # out-name encoder checkpoints...
     local name=$1 encoder=$2
     shift 2
-    python3 benchmarks/ssl_linear_probe.py "$@" "${n[@]}" "${probe_data[@]}" \
+    "$PY" benchmarks/ssl_linear_probe.py "$@" "${n[@]}" "${probe_data[@]}" \
         --width "$WIDTH" --encoder "$encoder" --device "$device" \
-        --out "$OUT/$name.json"
+        --out "$OUT/$name.json" || exit 1
 }
 probe ssl_probe_online online random "${ckpts[@]}"
 samix_ckpts=($(printf '%s\n' "${ckpts[@]}" | grep '/samix' || true))

@@ -129,7 +129,8 @@ def test_ssl_sweep_script_smoke(tmp_path):
     """benchmarks/ssl_sweep.sh: config writing, a run, the probes."""
     env = dict(os.environ, OMP_NUM_THREADS='1', SMOKE='1', EPOCHS='1',
                EVERY='1', WIDTH='8', VARIANTS='samix',
-               WORK=str(tmp_path / 'work'), OUT=str(tmp_path / 'out'))
+               PYTHON=sys.executable, WORK=str(tmp_path / 'work'),
+               OUT=str(tmp_path / 'out'))
     proc = subprocess.run(['bash', 'benchmarks/ssl_sweep.sh'], cwd=ROOT,
                           env=env, capture_output=True, text=True,
                           timeout=600)

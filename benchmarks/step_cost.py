@@ -175,26 +175,37 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def interleave(fns: Dict[str, Callable], warmup: int, rounds: int,
+               device: str) -> Dict[str, List[float]]:
+    """Seconds of every call of each function, round by round.
+
+    Each function runs ``warmup`` times untimed, then once per round; the
+    order is reversed every other round so that drifts of the machine hit
+    all functions alike.
+    """
+    names = list(fns)
+    for name in names:
+        for _ in range(warmup):
+            fns[name]()
+    sync(device)
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            sync(device)
+            start = time.perf_counter()
+            fns[name]()
+            sync(device)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def time_interleaved(args) -> Dict[str, List[float]]:
-    methods = args.methods
     steps = {}
-    for method in methods:
+    for method in args.methods:
         model, optim = build(args.setting, method, args.device, args.amp,
                              args.channels_last)
         steps[method] = step_fn(model, optim, make_batch(args.setting))
-        for _ in range(args.warmup):
-            steps[method]()
-        sync(args.device)
-    times = {m: [] for m in methods}
-    for r in range(args.rounds):
-        order = methods if r % 2 == 0 else methods[::-1]
-        for method in order:
-            sync(args.device)
-            start = time.perf_counter()
-            steps[method]()
-            sync(args.device)
-            times[method].append(time.perf_counter() - start)
-    return times
+    return interleave(steps, args.warmup, args.rounds, args.device)
 
 
 def breakdown(args) -> Dict[str, float]:
@@ -243,15 +254,7 @@ def breakdown(args) -> Dict[str, float]:
 
     passes = dict(online_fwd_bwd=online, momentum_fwd_to_stage=stage,
                   momentum_fwd_full=full, mixer_branch=mixer_branch)
-    times = {name: [] for name in passes}
-    for r in range(args.warmup + args.rounds):
-        for name, fn in passes.items():
-            sync(args.device)
-            start = time.perf_counter()
-            fn()
-            sync(args.device)
-            if r >= args.warmup:
-                times[name].append(time.perf_counter() - start)
+    times = interleave(passes, args.warmup, args.rounds, args.device)
     median = {name: float(np.median(t)) for name, t in times.items()}
     median['samix_floor_x_vanilla'] = (
         2 * median['online_fwd_bwd'] + median['momentum_fwd_to_stage'] +

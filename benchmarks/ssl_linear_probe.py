@@ -12,10 +12,10 @@ top-1 on the test split is reported. ``random`` in place of a checkpoint
 probes a randomly initialised encoder: what pre-training has to beat.
 
 ``--data-root`` probes on a CIFAR-10-like folder dataset instead
-(``train/<class>/*.jpg``, ``test/<class>/*.jpg``, 32 px, CIFAR-10
-normalisation): the first ``--train-samples / num_classes`` images of each
-training class and the first ``--test-samples / num_classes`` of each test
-class. It tells whether an encoder learned anything on natural images.
+(``train/<class>/*.jpg``, ``test/<class>/*.jpg``, 32 px, the
+normalisation of ``configs/_base_/datasets/cifar10_folder_bs100.py``): the
+first ``--train-samples / num_classes`` images of each training class and
+the first ``--test-samples / num_classes`` of each test class. It tells whether an encoder learned anything on natural images.
 
 This is a fast stand-in for the linear-eval config
 (``configs/samix_moco/benchmarks/resnet18-w32_linear-...synthetic-shapes.py``),
@@ -29,6 +29,7 @@ Example::
 """
 import argparse
 import json
+import os.path as osp
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -36,6 +37,7 @@ import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from torch import Tensor
 
 from samix_mm.models.utils.backbone_export import (get_state_dict,
@@ -43,12 +45,12 @@ from samix_mm.models.utils.backbone_export import (get_state_dict,
 from samix_mm.registry import DATASETS, MODELS
 from samix_mm.utils import register_all_modules, safe_load
 
-#: RGB mean / std of the SSL and linear-eval configs of the built-in data.
-MEAN = (126.4, 126.7, 127.7)
-STD = (60.4, 60.7, 61.1)
-#: RGB mean / std of CIFAR-10 (``--data-root``).
-FOLDER_MEAN = (125.307, 122.961, 113.8575)
-FOLDER_STD = (51.5865, 50.847, 51.255)
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Dataset configs of the linear evaluation whose normalisation the probe
+#: uses: the built-in data, and CIFAR-10 folders (``--data-root``).
+NORM_CONFIGS = dict(
+    synthetic='configs/_base_/datasets/synthetic_shapes_bs64.py',
+    folder='configs/_base_/datasets/cifar10_folder_bs100.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -95,7 +97,6 @@ def load_images(num: int,
                  test_mode=test_mode))
         infos = [dataset.get_data_info(i) for i in range(num)]
         imgs = [info['img'] for info in infos]
-        mean, std = MEAN, STD
     else:
         dataset = DATASETS.build(
             dict(type='ImageFolder',
@@ -108,12 +109,14 @@ def load_images(num: int,
                 taken[info['gt_label']] += 1
                 infos.append(info)
         imgs = [mmcv.imread(info['img_path']) for info in infos]
-        mean, std = FOLDER_MEAN, FOLDER_STD
+    norm = Config.fromfile(
+        osp.join(ROOT, NORM_CONFIGS['folder' if data_root else 'synthetic'])
+    ).data_preprocessor
     imgs = np.stack(imgs)[..., ::-1]  # BGR -> RGB
     imgs = torch.from_numpy(imgs.copy()).permute(0, 3, 1, 2).float()
     labels = torch.tensor([int(info['gt_label']) for info in infos])
-    mean = torch.tensor(mean).view(1, 3, 1, 1)
-    std = torch.tensor(std).view(1, 3, 1, 1)
+    mean = torch.tensor(norm.mean).view(1, 3, 1, 1)
+    std = torch.tensor(norm.std).view(1, 3, 1, 1)
     return (imgs - mean) / std, labels
 
 
@@ -176,7 +179,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         start = time.time()
         model = build_encoder(checkpoint, args.encoder, args.width,
                               args.seed).to(args.device)
-        row = dict(checkpoint=checkpoint, encoder=args.encoder)
+        row = dict(checkpoint=checkpoint, encoder=args.encoder,
+                   train_images=len(y_train), test_images=len(y_test))
         row.update(
             fit_probe(embed(model, x_train, args.device), y_train,
                       embed(model, x_test, args.device), y_test,

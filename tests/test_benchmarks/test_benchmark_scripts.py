@@ -118,10 +118,12 @@ def test_ssl_linear_probe_loads_what_it_probes(tmp_path):
     assert (momentum['train_top1'], momentum['test_top1']) == (
         other['train_top1'], other['test_top1']) != (
             rows[0]['train_top1'], rows[0]['test_top1'])
-    make_jpg_folders(tmp_path / 'jpg', 2, 1)
+    make_jpg_folders(tmp_path / 'jpg', 3, 2)  # more than is asked for
     row, = probe.main(['random', '--width', '8', '--data-root',
                        str(tmp_path / 'jpg'), '--train-samples', '20',
                        '--test-samples', '10', '--steps', '30'])
+    # the first 2 of each training class, the first of each test class
+    assert (row['train_images'], row['test_images']) == (20, 10)
     assert row['train_top1'] == 100.  # 20 noise images, 64-d features
 
 

@@ -8,8 +8,6 @@
 # cut at 290 s; JSON to $OUT), then the GPU step cost
 # (benchmarks/gpu/run_step_cost.sh) for what time is left.
 set -uo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site
+source benchmarks/gpu/install_wheels.sh
 TRAIN_LIMIT=${TRAIN_LIMIT:-290} bash benchmarks/ssl_sweep.sh
 timeout "${STEP_COST_LIMIT:-150}" bash benchmarks/gpu/run_step_cost.sh

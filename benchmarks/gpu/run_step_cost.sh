@@ -7,9 +7,7 @@
 # with AMP and channels_last (about 3 minutes on an H100). The JSON files
 # go to $OUT (or benchmarks/results when $OUT is unset).
 set -euo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$(pwd) PYTHONUNBUFFERED=1
+source benchmarks/gpu/install_wheels.sh
 OUT=${OUT:-benchmarks/results}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 python3 -c 'import torch, mmcv, mmengine, mmpretrain; print(torch.__version__, mmcv.__version__, mmengine.__version__, mmpretrain.__version__)'

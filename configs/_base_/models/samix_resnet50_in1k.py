@@ -1,6 +1,6 @@
-# SAMix with a torchvision-style ResNet-50 at 224 px (spec §6, ImageNet row):
-# the Mixer reads layer3 (1024 channels, 14x14), value dropout 0.1, no
-# lambda rescale, eta = 1.0 for the Mixer's loss.
+# SAMix with a torchvision-style ResNet-50 at 224 px (ImageNet row of
+# docs/algorithm.md#schedules): the Mixer reads layer3 (1024 channels, 14x14),
+# value dropout 0.1, no lambda rescale, eta = 1.0 for the Mixer's loss.
 model = dict(
     type='SAMixClassifier',
     alpha=2.0,
@@ -35,6 +35,7 @@ model = dict(
         init_cfg=dict(type='Normal', layer='Linear', std=0.01)),
     head_mix_k=dict(
         type='LinearClsHead', num_classes=1000, in_channels=2048,
-        loss=dict(type='SAMixLoss', eta=1.0, loss_weight=1.0),
+        loss=dict(
+            type='SAMixLoss', eta=1.0, form='decoupled', loss_weight=1.0),
         init_cfg=dict(type='Normal', layer='Linear', std=0.01)),
 )

@@ -9,45 +9,104 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 
+#: A class with a target above this is one of the two mixed classes.
+MIXED_THR = 1e-3
+FORMS = ('bce', 'decoupled')
+
+
+def _bce_form(score: torch.Tensor, target: torch.Tensor,
+              mixed: torch.Tensor, eta: float) -> torch.Tensor:
+    """Per-sample BCE: mixed classes summed, non-mixed averaged times η."""
+    bce = F.binary_cross_entropy_with_logits(score, target, reduction='none')
+    local = (bce * mixed).sum(dim=-1)
+    others = (~mixed).float()
+    num_others = others.sum(dim=-1).clamp(min=1.)
+    return local + eta * (bce * others).sum(dim=-1) / num_others
+
+
+def _decoupled_form(score: torch.Tensor, target: torch.Tensor,
+                    mixed: torch.Tensor, eta: float) -> torch.Tensor:
+    """Per-sample mixup CE plus η times the global-discrimination term."""
+    mixup_ce = -(target * score.log_softmax(dim=-1)).sum(dim=-1)
+    # -log(e^{z_i} / (e^{z_i} + sum_{c not mixed} e^{z_c})) for each mixed
+    # i, i.e. softplus(logsumexp_{c not mixed} z_c - z_i)
+    others = score.masked_fill(mixed, float('-inf')).logsumexp(dim=-1)
+    glob = F.softplus(others[:, None] - score) * mixed
+    two_classes = mixed.sum(dim=-1) >= 2  # coinciding labels: plain CE
+    return mixup_ce + eta * glob.sum(dim=-1) * two_classes
+
 
 @MODELS.register_module()
 class SAMixLoss(nn.Module):
-    """η-balanced mixup loss (binary cross-entropy form).
+    """η-balanced mixup loss of the SAMix Mixer, in two forms.
 
     From `Boosting Discriminative Visual Representation Learning with
-    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_: the mixed
-    classes (target > 0) get the local-smoothness term, every other class
-    the global-discrimination term weighted by η. With logits z, soft
-    target ỹ (e.g. ``λ·e_a + (1-λ)·e_b``) and σ the sigmoid:
+    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_: the
+    Mixer's samples should keep the two mixed classes a and b smooth (local
+    term) while staying discriminable from every other class (global term,
+    weighted by η). Logits z, soft target ỹ = λ·e_a + (1-λ)·e_b, σ the
+    sigmoid, O the classes with ỹ_c ≤ 1e-3 (not mixed).
+
+    ``form='bce'`` — binary cross-entropy per class; the mixed classes'
+    terms are summed, the other classes' terms are *averaged* over O:
 
     .. math::
-        \\ell_n = -\\sum_{c:\\,ỹ_c>0} \\big(ỹ_c \\log σ(z_c)
-                  + (1-ỹ_c) \\log(1-σ(z_c))\\big)
-                  - η \\sum_{c:\\,ỹ_c=0} \\log(1-σ(z_c))
+        \\ell = \\sum_{c \\in \\{a,b\\}} \\mathrm{BCE}(z_c, ỹ_c)
+            - \\frac{η}{|O|} \\sum_{c \\in O} \\log(1 - σ(z_c))
 
-    summed over classes and averaged over samples (or divided by
-    ``avg_factor``). η = 1 is plain multi-label BCE; η = 0 drops the
-    negatives.
+    Averaging the negatives keeps the scale independent of the number of
+    classes C ((2 + η)·log 2 at zero logits for any C; summing them, as a
+    plain multi-label BCE does, gives ≈ 35 at C = 100 and ≈ 350 at C = 1000
+    for η = 0.5), so η weighs the average non-mixed class against the
+    mixed pair and the balance with the mask loss does not depend on C.
+
+    ``form='decoupled'`` — mixup soft cross-entropy plus, for each mixed
+    class, a softmax over that class and the non-mixed classes only (the
+    other mixed class removed):
+
+    .. math::
+        \\ell = -\\sum_c ỹ_c \\log \\mathrm{softmax}(z)_c
+            - η \\sum_{i \\in \\{a,b\\}} \\log
+              \\frac{e^{z_i}}{e^{z_i} + \\sum_{c \\in O} e^{z_c}}
+
+    Both terms are invariant to adding a constant to all logits, so unlike
+    the BCE form no gradient is spent on the common mode, which a softmax
+    classifier cannot see; rows with one mixed class (a sample paired with
+    itself or with its own class) get the mixup CE only.
+
+    η = 0 reduces either form to its local part (for ``decoupled``: plain
+    mixup CE). Losses are averaged over samples (or divided by
+    ``avg_factor``).
 
     Args:
-        eta (float): η, weight of the non-mixed (negative) classes.
+        eta (float): η, weight of the global-discrimination term.
             Defaults to 0.5.
+        form (str): ``'bce'`` or ``'decoupled'``. Defaults to 'decoupled'.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
 
     Example:
         >>> import torch
-        >>> loss = SAMixLoss(eta=0.5)
-        >>> score = torch.zeros(1, 3)
-        >>> target = torch.tensor([[0.7, 0.3, 0.]])
-        >>> round(float(loss(score, target)), 4)  # (2 + 0.5) * log(2)
+        >>> score = torch.zeros(1, 4)
+        >>> target = torch.tensor([[0.7, 0.3, 0., 0.]])
+        >>> bce = SAMixLoss(eta=0.5, form='bce')
+        >>> round(float(bce(score, target)), 4)  # (2 + 0.5) * log(2)
         1.7329
+        >>> dec = SAMixLoss(eta=0.5, form='decoupled')
+        >>> round(float(dec(score, target)), 4)  # log 4 + 0.5 * 2 * log 3
+        2.4849
     """
 
-    def __init__(self, eta: float = 0.5, loss_weight: float = 1.0):
+    def __init__(self,
+                 eta: float = 0.5,
+                 form: str = 'decoupled',
+                 loss_weight: float = 1.0):
         super().__init__()
         if eta < 0:
             raise ValueError(f'eta must be >= 0, got {eta}')
+        if form not in FORMS:
+            raise ValueError(f"form must be one of {FORMS}, got {form!r}")
         self.eta = eta
+        self.form = form
         self.loss_weight = loss_weight
 
     def forward(self,
@@ -85,12 +144,9 @@ class SAMixLoss(nn.Module):
                 f'label shape {tuple(label.shape)} does not match cls_score '
                 f'{tuple(score.shape)}; give (N, C) targets or (N, ) indices')
         target = label.float()
-        bce = F.binary_cross_entropy_with_logits(score,
-                                                 target,
-                                                 reduction='none')
-        class_weight = torch.where(target > 0, torch.ones_like(target),
-                                   torch.full_like(target, self.eta))
-        loss = (bce * class_weight).sum(dim=-1)
+        mixed = target > MIXED_THR
+        form = _bce_form if self.form == 'bce' else _decoupled_form
+        loss = form(score, target, mixed, self.eta)
         if weight is not None:
             weight = weight.float()
         loss = weight_reduce_loss(loss, weight, reduction, avg_factor)

@@ -1,26 +1,32 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Top-1 of vanilla, Mixup, CutMix, AutoMix and SAMix on CIFAR-10 JPGs.
+"""Top-1 of mixing methods on CIFAR-10 JPGs, several seeds, resumable.
 
 Every method trains the same CIFAR-stem ResNet-18 (width ``--width``) with
 the same budget: the same images (the first ``--per-class`` training images
 of each class), epochs, batch, optimizer and schedule. Only what the method
 is differs. The methods' configs are the CIFAR-100 configs of this project
-(spec §6) with the CIFAR-10 folder dataset
+with the CIFAR-10 folder dataset
 (``configs/_base_/datasets/cifar10_folder_bs100.py``) swapped in; for a short
 budget the cosine schedule ends at 0 (the 400-epoch recipe stops at 0.05)
 and ``--ema-momentum`` may shorten the momentum encoder's horizon (the
-recipe's 0.999 -> 0.999999 is meant for 200k steps).
+recipe's 0.999 -> 0.999999 is meant for 200k steps). ``samix-eta-off``,
+``samix-bce`` and ``samix-decoupled`` are SAMix with the Mixer trained by
+plain mixup CE or by one form of ``SAMixLoss`` (η = 0.5).
 
-Each method runs ``tools/train.py`` in a subprocess with ``--threads``
-threads; ``--jobs`` of them run at once. Results (top-1 of every evaluated
-head after each epoch, wall time) go to ``--out``.
+Each (method, seed) runs ``tools/train.py`` in a subprocess with
+``--threads`` threads; ``--jobs`` of them run at once. Each finished run
+writes ``OUT_DIR/<method>_seed<seed>.json`` (top-1 of every evaluated head
+after each evaluation, wall time); a run whose JSON exists is skipped, so an
+interrupted benchmark continues where it stopped. The summary (mean ± std
+over seeds of the final and the best top-1 per head) is printed and written
+to ``OUT_DIR/summary.json``.
 
 Example::
 
     tar -xzf ../shared/data/cifar10-jpg.tar.gz -C data/cifar10-jpg
     python benchmarks/cifar10_accuracy.py --data-root data/cifar10-jpg \\
-        --per-class 2000 --epochs 6 --width 32 --jobs 2 --threads 1 \\
-        --out benchmarks/results/cifar10_accuracy.json
+        --per-class 500 --epochs 30 --width 32 --seeds 0 1 --jobs 2 \\
+        --threads 1 --out-dir benchmarks/results/cifar10_500pc
 """
 import argparse
 import json
@@ -41,6 +47,13 @@ CONFIGS = dict(
     cutmix='configs/mixup_baselines/resnet18_cutmix_1xb100-400e_cifar100.py',
     automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
     samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py')
+#: SAMix with another loss for the Mixer (``head_mix_k.loss``).
+MIXER_LOSSES = {
+    'samix-eta-off': dict(type='CrossEntropyLoss', use_soft=True),
+    'samix-bce': dict(type='SAMixLoss', eta=0.5, form='bce'),
+    'samix-decoupled': dict(type='SAMixLoss', eta=0.5, form='decoupled'),
+}
+METHODS = list(CONFIGS) + list(MIXER_LOSSES)
 DATASET = 'configs/_base_/datasets/cifar10_folder_bs100.py'
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
            'horse', 'ship', 'truck')
@@ -77,9 +90,12 @@ def make_subset(data_root: str, per_class: int, folder: str) -> str:
     return subset
 
 
-def method_config(method: str, args, data_root: str) -> Config:
+def method_config(method: str, seed: int, args, data_root: str) -> Config:
     """The method's CIFAR-100 config turned into this benchmark's run."""
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[method]))
+    base = 'samix' if method in MIXER_LOSSES else method
+    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[base]))
+    if method in MIXER_LOSSES:
+        cfg.model.head_mix_k.loss = dict(MIXER_LOSSES[method])
     data = Config.fromfile(osp.join(ROOT, DATASET))
     cfg.data_preprocessor = data.data_preprocessor
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -109,19 +125,26 @@ def method_config(method: str, args, data_root: str) -> Config:
         cfg.val_evaluator.topk = (1, )
         cfg.test_evaluator = cfg.val_evaluator
     cfg.param_scheduler[0].eta_min = 0.
-    cfg.train_cfg.update(max_epochs=args.epochs, val_interval=1)
+    cfg.train_cfg.update(max_epochs=args.epochs,
+                         val_interval=args.val_interval)
     cfg.default_hooks.checkpoint.update(interval=args.epochs,
                                         max_keep_ckpts=1)
     cfg.default_hooks.logger.interval = 100
-    cfg.randomness = dict(seed=args.seed, deterministic=False)
+    cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 
 
-def run_method(method: str, args, data_root: str) -> Dict:
-    work_dir = osp.abspath(osp.join(args.work_dir, method))
+def run_method(method: str, seed: int, args, data_root: str) -> Dict:
+    """Train one (method, seed), write its JSON and return the result."""
+    name = f'{method}_seed{seed}'
+    out = osp.join(args.out_dir, f'{name}.json')
+    if osp.isfile(out):
+        with open(out) as f:
+            return json.load(f)
+    work_dir = osp.abspath(osp.join(args.work_dir, name))
     os.makedirs(work_dir, exist_ok=True)
     cfg_file = osp.join(work_dir, f'{method}_cifar10.py')
-    method_config(method, args, data_root).dump(cfg_file)
+    method_config(method, seed, args, data_root).dump(cfg_file)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads), PYTHONPATH=ROOT)
     start = time.time()
@@ -131,10 +154,23 @@ def run_method(method: str, args, data_root: str) -> Dict:
              '--work-dir', work_dir], cwd=ROOT, env=env, stdout=log,
             stderr=subprocess.STDOUT)
     minutes = (time.time() - start) / 60
-    if proc.returncode != 0:
+    if proc.returncode != 0:  # not written: a re-run tries again
         return dict(error=f'exit {proc.returncode}, see {log.name}',
                     minutes=minutes)
-    return dict(minutes=minutes, top1=val_curves(work_dir))
+    result = dict(method=method, seed=seed, minutes=minutes,
+                  top1=val_curves(work_dir), work_dir=work_dir,
+                  budget=budget(args))
+    with open(out + '.tmp', 'w') as f:
+        json.dump(result, f, indent=1)
+    os.replace(out + '.tmp', out)
+    return result
+
+
+def budget(args) -> Dict:
+    """What every run of one benchmark shares."""
+    return dict(per_class=args.per_class, epochs=args.epochs,
+                width=args.width, ema_momentum=args.ema_momentum,
+                val_interval=args.val_interval)
 
 
 def val_curves(work_dir: str) -> Dict[str, List[float]]:
@@ -151,47 +187,90 @@ def val_curves(work_dir: str) -> Dict[str, List[float]]:
     return curves
 
 
+def mean_std(values: List[float]) -> List[float]:
+    """Mean and sample standard deviation (0 for one value)."""
+    mean = sum(values) / len(values)
+    var = sum((v - mean)**2 for v in values) / max(len(values) - 1, 1)
+    return [round(mean, 3), round(var**0.5, 3)]
+
+
+def summarize(results: List[Dict]) -> Dict:
+    """Per method and head: mean ± std of the final and best top-1."""
+    summary: Dict[str, Dict] = {}
+    for res in results:
+        method = summary.setdefault(res['method'], dict(seeds=[],
+                                                        minutes=[]))
+        method['seeds'].append(res['seed'])
+        method['minutes'].append(round(res['minutes'], 1))
+        for key, curve in res['top1'].items():
+            head = key.split('top1')[-1].lstrip('_') or 'top1'
+            runs = method.setdefault(head, dict(final=[], best=[]))
+            runs['final'].append(curve[-1])
+            runs['best'].append(max(curve))
+    for method in summary.values():
+        for head, runs in list(method.items()):
+            if isinstance(runs, dict):
+                method[head] = dict(runs, final_mean_std=mean_std(
+                    runs['final']), best_mean_std=mean_std(runs['best']))
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', required=True,
                         help='folder with train/<class>/ and test/<class>/')
-    parser.add_argument('--per-class', type=int, default=2000)
-    parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--per-class', type=int, default=500)
+    parser.add_argument('--epochs', type=int, default=30)
     parser.add_argument('--width', type=int, default=32,
                         help='ResNet-18 base channels (64 = full width)')
     parser.add_argument('--methods', nargs='+', default=list(CONFIGS),
-                        choices=list(CONFIGS))
+                        choices=METHODS)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--ema-momentum', type=float, nargs=2, default=None,
                         metavar=('BASE', 'END'),
                         help='momentum-encoder EMA of AutoMix/SAMix '
                         '(default: the configs\' 0.999 -> 0.999999)')
+    parser.add_argument('--val-interval', type=int, default=1,
+                        help='evaluate every this many epochs')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-dir', default='work_dirs/cifar10_accuracy')
-    parser.add_argument('--out', default=None, help='JSON result file')
+    parser.add_argument('--out-dir', required=True,
+                        help='folder of the per-run JSON files (finished '
+                        'runs found there are not run again)')
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
+    os.makedirs(args.out_dir, exist_ok=True)
     data_root = make_subset(args.data_root, args.per_class, args.work_dir)
+    for name in sorted(os.listdir(args.out_dir)):
+        if '_seed' in name and name.endswith('.json'):
+            with open(osp.join(args.out_dir, name)) as f:
+                if json.load(f).get('budget') != budget(args):
+                    sys.exit(f'error: {args.out_dir}/{name} is a run of '
+                             'another budget; give another --out-dir')
+    runs = [(m, s) for s in args.seeds for m in args.methods]
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = dict(zip(args.methods, pool.map(
-            lambda m: run_method(m, args, data_root), args.methods)))
+        results = list(pool.map(
+            lambda run: run_method(*run, args, data_root), runs))
+    errors = [f'{m} seed {s}: {r["error"]}'
+              for (m, s), r in zip(runs, results) if 'error' in r]
+    done = [r for r in results if 'error' not in r]
+    summary = summarize(done)
+    with open(osp.join(args.out_dir, 'summary.json'), 'w') as f:
+        json.dump(dict(budget=budget(args), methods=summary), f, indent=1)
     print(f'CIFAR-10, {args.per_class} train images per class, '
           f'{args.epochs} epochs, ResNet-18 width {args.width}, '
-          f'EMA {args.ema_momentum or "config"}')
-    print(f'{"method":8s} {"minutes":>7s}  final top-1 per head')
-    for method, res in results.items():
-        if 'error' in res:
-            print(f'{method:8s} {res["minutes"]:7.1f}  {res["error"]}')
-            continue
-        final = ', '.join(f'{k.split("top1")[-1].lstrip("_") or "top1"} '
-                          f'{v[-1]:.2f}' for k, v in res['top1'].items())
-        print(f'{method:8s} {res["minutes"]:7.1f}  {final}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(dict(vars(args), results=results), f, indent=1)
-        print(f'wrote {args.out}')
-    if any('error' in r for r in results.values()):
+          f'EMA {args.ema_momentum or "config"}; mean ± std over seeds')
+    for method, res in summary.items():
+        heads = ', '.join(
+            f'{head} {v["final_mean_std"][0]:.2f} ± '
+            f'{v["final_mean_std"][1]:.2f}' for head, v in res.items()
+            if isinstance(v, dict))
+        print(f'{method:16s} seeds {res["seeds"]} minutes {res["minutes"]}:'
+              f' final {heads}')
+    for line in errors:
+        print(f'FAILED {line}', file=sys.stderr)
+    if errors:
         sys.exit(1)
 
 

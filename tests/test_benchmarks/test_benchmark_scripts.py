@@ -8,6 +8,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
@@ -53,31 +54,53 @@ def make_jpg_folders(root, num_train, num_test):
 
 
 def test_cifar10_accuracy_on_generated_folders(tmp_path):
+    """Two seeds of two methods; each run's JSON; a re-run skips them."""
     make_jpg_folders(tmp_path / 'jpg', 3, 2)
-    out = tmp_path / 'acc.json'
-    proc = run(['benchmarks/cifar10_accuracy.py', '--data-root',
-                str(tmp_path / 'jpg'), '--per-class', '2', '--epochs', '1',
-                '--width', '8', '--methods', 'mixup', 'samix', '--threads',
-                '1', '--ema-momentum', '0.9', '0.99', '--work-dir',
-                str(tmp_path / 'work'), '--out', str(out)])
-    result = json.loads(out.read_text())['results']
-    assert set(result) == {'mixup', 'samix'}
-    assert len(result['mixup']['top1']['accuracy/top1']) == 1
+    out = tmp_path / 'acc'
+    args = ['benchmarks/cifar10_accuracy.py', '--data-root',
+            str(tmp_path / 'jpg'), '--per-class', '2', '--epochs', '1',
+            '--width', '8', '--methods', 'mixup', 'samix-bce', '--seeds',
+            '0', '1', '--threads', '1', '--ema-momentum', '0.9', '0.99',
+            '--work-dir', str(tmp_path / 'work'), '--out-dir', str(out)]
+    proc = run(args)
+    assert sorted(os.listdir(out)) == [
+        'mixup_seed0.json', 'mixup_seed1.json', 'samix-bce_seed0.json',
+        'samix-bce_seed1.json', 'summary.json']
+    run0 = json.loads((out / 'samix-bce_seed0.json').read_text())
     assert {'accuracy/top1_one_k', 'accuracy/top1_mix_q'} <= set(
-        result['samix']['top1'])
+        run0['top1'])
+    summary = json.loads((out / 'summary.json').read_text())['methods']
+    assert summary['mixup']['seeds'] == [0, 1]
+    finals = summary['samix-bce']['one_k']['final']
+    mean = summary['samix-bce']['one_k']['final_mean_std'][0]
+    assert mean == pytest.approx(sum(finals) / 2, abs=1e-3)
     # 2 of the 3 images per class were linked into the subset
     train = tmp_path / 'work' / 'cifar10-2pc' / 'train'
     assert sorted(os.listdir(train / 'cat')) == ['0000.jpg', '0001.jpg']
-    cfg = (tmp_path / 'work' / 'samix' / 'samix_cifar10.py').read_text()
+    cfg = (tmp_path / 'work' / 'samix-bce_seed1' /
+           'samix-bce_cifar10.py').read_text()
     assert 'momentum=0.9' in cfg and 'end_momentum=0.99' in cfg
-    assert 'samix' in proc.stdout
+    assert "form='bce'" in cfg and 'seed=1' in cfg
+    assert 'samix-bce' in proc.stdout
+    # finished runs are not trained again
+    (out / 'mixup_seed1.json').write_text(json.dumps(dict(
+        run0, method='mixup', seed=1, top1={'accuracy/top1': [55.]})))
+    run(args)
+    summary = json.loads((out / 'summary.json').read_text())['methods']
+    assert summary['mixup']['top1']['final'][1] == 55.
+    # another budget is refused, not mixed in
+    proc = subprocess.run([sys.executable, *args[:5], '--epochs', '2',
+                           *args[7:]], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode != 0 and 'another budget' in proc.stderr
 
 
 def test_cifar10_accuracy_names_a_missing_folder(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.run(
         [sys.executable, 'benchmarks/cifar10_accuracy.py', '--data-root',
-         str(tmp_path), '--work-dir', str(tmp_path / 'w')], cwd=ROOT,
+         str(tmp_path), '--work-dir', str(tmp_path / 'w'), '--out-dir',
+         str(tmp_path / 'o')], cwd=ROOT,
         env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]

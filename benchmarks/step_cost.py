@@ -108,20 +108,20 @@ def samixp_augment(samix_config: str) -> dict:
 def build(setting: str, method: str, device: str, amp: bool,
           channels_last: bool):
     """Build (model, optim_wrapper) of one method."""
-    spec = SETTINGS[setting]['configs'][method]
+    entry = SETTINGS[setting]['configs'][method]
     augment = None
-    if isinstance(spec, tuple):  # SAMix^P: (classifier, SAMix source)
-        spec, augment = spec[0], samixp_augment(spec[1])
-    if isinstance(spec, str):
-        cfg = Config.fromfile(osp.join(ROOT, spec))
+    if isinstance(entry, tuple):  # SAMix^P: (classifier, SAMix source)
+        entry, augment = entry[0], samixp_augment(entry[1])
+    if isinstance(entry, str):
+        cfg = Config.fromfile(osp.join(ROOT, entry))
         model_cfg = cfg.model.to_dict()
         optim_cfg = cfg.optim_wrapper.to_dict()
         if augment is not None:
             model_cfg['train_cfg'] = dict(augments=augment)
     else:
         model_cfg = copy.deepcopy(PLAIN_R50)
-        if spec is not None or augment is not None:
-            model_cfg['train_cfg'] = dict(augments=augment or spec)
+        if entry is not None or augment is not None:
+            model_cfg['train_cfg'] = dict(augments=augment or entry)
         else:  # vanilla: hard labels, plain CE
             model_cfg['head']['loss']['use_soft'] = False
         optim_cfg = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
@@ -148,9 +148,9 @@ def build(setting: str, method: str, device: str, amp: bool,
 
 
 def make_batch(setting: str, seed: int = 0) -> dict:
-    spec = SETTINGS[setting]
+    info = SETTINGS[setting]
     g = torch.Generator().manual_seed(seed)
-    n, s, c = spec['batch'], spec['size'], spec['classes']
+    n, s, c = info['batch'], info['size'], info['classes']
     inputs = torch.randint(0, 256, (n, 3, s, s), generator=g,
                            dtype=torch.uint8)
     labels = torch.randint(0, c, (n, ), generator=g)

@@ -1,5 +1,6 @@
-# AutoMix, CIFAR-stem ResNet-18 on CIFAR-100, 400 epochs (spec §6).
-# Reference median top-1: 81.78 (spec §8).
+# AutoMix, CIFAR-stem ResNet-18 on CIFAR-100, 400 epochs
+# (docs/algorithm.md#schedules). Reference median top-1: 81.78
+# (docs/algorithm.md#reference-numbers).
 _base_ = [
     '../_base_/models/automix_resnet18_cifar.py',
     '../_base_/datasets/cifar100_bs100.py',

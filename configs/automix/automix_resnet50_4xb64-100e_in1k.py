@@ -1,6 +1,7 @@
-# AutoMix, ResNet-50 on ImageNet-1k, 100 epochs (spec §6): the lambda
-# channel is concatenated ("lam_cat") on ImageNet-scale data; the rest of the
-# schedule is SAMix's. Reference top-1: 77.91 (spec §8).
+# AutoMix, ResNet-50 on ImageNet-1k, 100 epochs (docs/algorithm.md#schedules):
+# the lambda channel is concatenated ("lam_cat") on ImageNet-scale data; the
+# rest of the schedule is SAMix's. Reference top-1: 77.91
+# (docs/algorithm.md#reference-numbers).
 _base_ = '../samix/samix_resnet50_4xb64-100e_in1k.py'
 model = dict(
     mixer=dict(

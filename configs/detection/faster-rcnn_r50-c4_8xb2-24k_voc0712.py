@@ -1,11 +1,12 @@
 # Faster R-CNN R50-C4 on VOC07+12 from a SAMix-pretrained ResNet-50: the
-# self-supervised detection-transfer protocol of MoCo (spec §7) on top of
-# mmdet's own C4 VOC config. Differences from mmdet's ImageNet setting:
-# torchvision-style (RGB, std-normalised, stride in the 3x3 conv) weights,
-# SyncBN fine-tuned in the backbone and the RoI shared head (res5), no
-# frozen stage, 24k iterations with steps at 18k/22k, bs 16 = 8 GPUs x 2.
-# Not reproduced: detectron2's extra BN after res5 (Res5ROIHeadsExtraNorm)
-# and PreciseBN at test time; mmdet has neither.
+# self-supervised detection-transfer protocol of MoCo
+# (docs/algorithm.md#evaluation-and-transfer) on top of mmdet's own C4 VOC
+# config. Differences from mmdet's ImageNet setting: torchvision-style (RGB,
+# std-normalised, stride in the 3x3 conv) weights, SyncBN fine-tuned in the
+# backbone and the RoI shared head (res5), no frozen stage, 24k iterations with
+# steps at 18k/22k, bs 16 = 8 GPUs x 2. Not reproduced: detectron2's extra BN
+# after res5 (Res5ROIHeadsExtraNorm) and PreciseBN at test time; mmdet has
+# neither.
 _base_ = 'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py'
 
 # The converted backbone: set this path, or override both init_cfg

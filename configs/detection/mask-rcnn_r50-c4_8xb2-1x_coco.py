@@ -1,11 +1,11 @@
-# Mask R-CNN R50-C4 1x on COCO 2017 from a SAMix-pretrained ResNet-50: the
-# C4 transfer protocol of MoCo (spec §7) on top of mmdet's own C4 config
-# (12 epochs, steps at 8/11, bs 16 = 8 GPUs x 2, lr 0.02, COCO bbox and
-# segm mAP on val2017). Differences from mmdet's ImageNet setting:
-# torchvision-style (RGB, std-normalised, stride in the 3x3 conv) weights,
-# SyncBN fine-tuned in the backbone and the RoI shared head (res5), no
-# frozen stage. Not reproduced: detectron2's extra BN after res5 and
-# PreciseBN at test time; mmdet has neither.
+# Mask R-CNN R50-C4 1x on COCO 2017 from a SAMix-pretrained ResNet-50: the C4
+# transfer protocol of MoCo (docs/algorithm.md#evaluation-and-transfer) on top
+# of mmdet's own C4 config (12 epochs, steps at 8/11, bs 16 = 8 GPUs x 2, lr
+# 0.02, COCO bbox and segm mAP on val2017). Differences from mmdet's ImageNet
+# setting: torchvision-style (RGB, std-normalised, stride in the 3x3 conv)
+# weights, SyncBN fine-tuned in the backbone and the RoI shared head (res5), no
+# frozen stage. Not reproduced: detectron2's extra BN after res5 and PreciseBN
+# at test time; mmdet has neither.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 
 # The converted backbone: set this path, or override both init_cfg

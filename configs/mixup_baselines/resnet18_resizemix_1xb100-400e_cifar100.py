@@ -1,4 +1,5 @@
-# resizemix baseline on CIFAR-100 with the SAMix CIFAR schedule (spec §6).
+# resizemix baseline on CIFAR-100 with the SAMix CIFAR schedule
+# (docs/algorithm.md#schedules).
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/cifar100_bs100.py',

@@ -1,7 +1,7 @@
 # SAMix, CIFAR-stem ResNet-18 on CIFAR-10 stored as JPG folders
 # (train/<class>/*.jpg, test/<class>/*.jpg). Set the path:
 #   --cfg-options data_root=/path/to/cifar10-jpg
-# Hyper-parameters: the CIFAR row of spec §6 (eta = 0.5).
+# Hyper-parameters: the CIFAR row of docs/algorithm.md#schedules (eta = 0.5).
 _base_ = [
     '../_base_/models/samix_resnet18_cifar.py',
     '../_base_/datasets/cifar10_folder_bs100.py',

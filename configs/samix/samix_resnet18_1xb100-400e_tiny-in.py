@@ -1,6 +1,6 @@
-# SAMix, CIFAR-stem ResNet-18 on Tiny-ImageNet (64 px, 200 classes), 400
-# epochs (spec §6): backbone lr 0.2 -> 0.05, Mixer group 0.1 -> 1e-3, no
-# lambda rescale for R-18, eta = 0.5. Reference median top-1: 68.89.
+# SAMix, CIFAR-stem ResNet-18 on Tiny-ImageNet (64 px, 200 classes), 400 epochs
+# (docs/algorithm.md#schedules): backbone lr 0.2 -> 0.05, Mixer group 0.1 ->
+# 1e-3, no lambda rescale for R-18, eta = 0.5. Reference median top-1: 68.89.
 _base_ = [
     '../_base_/models/samix_resnet18_cifar.py',
     '../_base_/datasets/tiny-in_bs100.py',

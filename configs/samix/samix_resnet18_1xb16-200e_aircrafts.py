@@ -1,8 +1,10 @@
-# SAMix, ResNet-18 fine-tuned from torchvision ImageNet weights on
-# aircrafts, 1 GPU x 16, 200 epochs (spec §6): lr 1e-3 -> 0, wd 5e-4, Mixer
-# 0.01 -> 5e-4, lambda rescale k=1, no self-pairs, eta = 1.0 (the reference
-# used plain mixup CE, spec §3.3). Reference top-1: 82.15 (spec §8).
-# The torchvision weights are fetched by mmengine on first use.
+# SAMix, ResNet-18 fine-tuned from torchvision ImageNet weights on aircrafts, 1
+# GPU x 16, 200 epochs (docs/algorithm.md#schedules): lr 1e-3 -> 0, wd 5e-4,
+# Mixer 0.01 -> 5e-4, lambda rescale k=1, no self-pairs, eta = 1.0 (the
+# reference used plain mixup CE; see
+# docs/algorithm.md#differences-from-the-original-code). Reference top-1: 82.15
+# (docs/algorithm.md#reference-numbers). The torchvision weights are fetched by
+# mmengine on first use.
 _base_ = [
     '../_base_/models/samix_resnet50_in1k.py',
     '../_base_/datasets/aircrafts_bs16.py',

@@ -1,5 +1,6 @@
-# SAMix, ResNet-18 on ImageNet-1k, 4 GPUs x 64, 100 epochs (spec §6).
-# The Mixer reads layer3 (256 channels). Reference top-1: 70.83 (spec §8).
+# SAMix, ResNet-18 on ImageNet-1k, 4 GPUs x 64, 100 epochs
+# (docs/algorithm.md#schedules). The Mixer reads layer3 (256 channels).
+# Reference top-1: 70.83 (docs/algorithm.md#reference-numbers).
 _base_ = './samix_resnet50_4xb64-100e_in1k.py'
 model = dict(
     backbone=dict(depth=18),

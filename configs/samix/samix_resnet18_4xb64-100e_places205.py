@@ -1,5 +1,6 @@
-# SAMix, ResNet-18 on Places205, 4 GPUs x 64, 100 epochs (spec §6).
-# Reference top-1: 59.86 (spec §8).
+# SAMix, ResNet-18 on Places205, 4 GPUs x 64, 100 epochs
+# (docs/algorithm.md#schedules). Reference top-1: 59.86
+# (docs/algorithm.md#reference-numbers).
 _base_ = [
     '../_base_/models/samix_resnet50_in1k.py',
     '../_base_/datasets/places205_bs64.py',

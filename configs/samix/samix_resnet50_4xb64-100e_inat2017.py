@@ -1,5 +1,6 @@
-# SAMix, ResNet-50 on iNaturalist 2017, 4 GPUs x 64, 100 epochs (spec §6):
-# Mixer lr 0.1 -> 1e-4, eta = 1.0. Reference top-1: 63.32 (spec §8).
+# SAMix, ResNet-50 on iNaturalist 2017, 4 GPUs x 64, 100 epochs
+# (docs/algorithm.md#schedules): Mixer lr 0.1 -> 1e-4, eta = 1.0. Reference
+# top-1: 63.32 (docs/algorithm.md#reference-numbers).
 _base_ = [
     '../_base_/models/samix_resnet50_in1k.py',
     '../_base_/datasets/inat2017_bs64.py',

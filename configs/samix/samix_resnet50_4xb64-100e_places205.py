@@ -1,7 +1,8 @@
-# SAMix, ResNet-50 on Places205, 4 GPUs x 64, 100 epochs (spec §6): Mixer
-# lr 0.1 -> 1e-4. The reference trained the Mixer with plain mixup CE here;
-# samix_mm uses the eta-balanced loss (eta = 1.0, spec §0.1).
-# Reference top-1: 64.27 (spec §8).
+# SAMix, ResNet-50 on Places205, 4 GPUs x 64, 100 epochs
+# (docs/algorithm.md#schedules): Mixer lr 0.1 -> 1e-4. The reference trained
+# the Mixer with plain mixup CE here; samix_mm uses the eta-balanced loss (eta
+# = 1.0, docs/algorithm.md#losses). Reference top-1: 64.27
+# (docs/algorithm.md#reference-numbers).
 _base_ = [
     '../_base_/models/samix_resnet50_in1k.py',
     '../_base_/datasets/places205_bs64.py',

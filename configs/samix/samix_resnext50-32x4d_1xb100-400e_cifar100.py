@@ -1,5 +1,6 @@
-# SAMix, CIFAR-stem ResNeXt-50 (32x4d) on CIFAR-100, 400 epochs (spec §6).
-# The Mixer reads stage 3 (1024 channels). Reference median top-1: 84.27.
+# SAMix, CIFAR-stem ResNeXt-50 (32x4d) on CIFAR-100, 400 epochs
+# (docs/algorithm.md#schedules). The Mixer reads stage 3 (1024 channels).
+# Reference median top-1: 84.27.
 _base_ = [
     '../_base_/models/samix_resnet18_cifar.py',
     '../_base_/datasets/cifar100_bs100.py',

@@ -1,5 +1,6 @@
 # SAMix, CIFAR-stem ResNeXt-50 (32x4d) on Tiny-ImageNet, 2 GPUs x 50, 400
-# epochs (spec §6): lambda rescale k=0.25. Reference median top-1: 72.18.
+# epochs (docs/algorithm.md#schedules): lambda rescale k=0.25. Reference median
+# top-1: 72.18.
 _base_ = './samix_resnet18_1xb100-400e_tiny-in.py'
 model = dict(
     backbone=dict(

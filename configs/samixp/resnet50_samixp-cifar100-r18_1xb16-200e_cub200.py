@@ -1,8 +1,9 @@
-# SAMix^P across scenarios (spec §5): the frozen Mixer of a CIFAR-100 SAMix
-# run (CIFAR-stem ResNet-18) mixes the batches of an ImageNet-pretrained
-# ResNet-50 fine-tuned on CUB-200 at 224 px, 1 GPU x 16, 200 epochs, with
-# the fine-grained recipe of spec §6 (SGD 1e-3 -> 0, wd 5e-4). No reference
-# number exists for this pairing (spec §5: UNKNOWN).
+# SAMix^P across scenarios (docs/algorithm.md#samixp): the frozen Mixer of a
+# CIFAR-100 SAMix run (CIFAR-stem ResNet-18) mixes the batches of an
+# ImageNet-pretrained ResNet-50 fine-tuned on CUB-200 at 224 px, 1 GPU x 16,
+# 200 epochs, with the fine-grained recipe of docs/algorithm.md#schedules (SGD
+# 1e-3 -> 0, wd 5e-4). No reference number exists for this pairing
+# (docs/algorithm.md#reference-numbers).
 # Make the Mixer file first (default path below):
 #   python tools/train.py configs/samix/samix_resnet18_1xb100-400e_cifar100.py
 #   python tools/model_converters/export_mixer.py \

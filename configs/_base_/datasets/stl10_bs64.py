@@ -1,6 +1,7 @@
 # STL-10 labelled splits (official binary files in data/stl10_binary) for
-# linear evaluation (spec §7): 5000 train / 8000 test images, 96 px,
-# 10 classes. Train: RandomResizedCrop 96 + flip; test: the 96 px image.
+# linear evaluation (docs/algorithm.md#evaluation-and-transfer): 5000 train /
+# 8000 test images, 96 px, 10 classes. Train: RandomResizedCrop 96 + flip;
+# test: the 96 px image.
 dataset_type = 'STL10'
 data_root = 'data/stl10_binary'
 data_preprocessor = dict(

@@ -1,7 +1,8 @@
-# AutoMix = the SAMix components with AutoMix values (spec §6): nearest
-# upsampling, a 1x1-conv value, no lambda multiplication, q/k from the own
-# sample only, L1 mask loss (no variance term), and the Mixer trained with
-# plain mixup CE (head_mix_k = a copy of head_mix).
+# AutoMix = the SAMix components with AutoMix values (docs/algorithm.md,
+# "AutoMix as config values"): nearest upsampling, a 1x1-conv value, no lambda
+# multiplication, q/k from the own sample only, L1 mask loss (no variance
+# term), and the Mixer trained with plain mixup CE (head_mix_k = a copy of
+# head_mix).
 _base_ = './samix_resnet18_cifar.py'
 model = dict(
     mixer=dict(

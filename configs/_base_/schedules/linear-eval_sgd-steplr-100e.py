@@ -1,4 +1,5 @@
-# Linear evaluation schedule of MoCo (spec §7): frozen backbone, SGD lr 30,
+# Linear evaluation schedule of MoCo
+# (docs/algorithm.md#evaluation-and-transfer): frozen backbone, SGD lr 30,
 # momentum 0.9, no weight decay, lr x0.1 at epochs 60 and 80 of 100.
 optim_wrapper = dict(
     type='OptimWrapper',

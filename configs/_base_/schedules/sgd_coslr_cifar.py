@@ -1,5 +1,6 @@
-# CIFAR schedule of SAMix (spec §1.5, §6): SGD 0.1 -> 0.05 by cosine for all
-# parameters (Mixer included), weight decay 1e-4, 400 epochs by default.
+# CIFAR schedule of SAMix (docs/algorithm.md#schedules): SGD 0.1 -> 0.05 by
+# cosine for all parameters (Mixer included), weight decay 1e-4, 400 epochs by
+# default.
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [

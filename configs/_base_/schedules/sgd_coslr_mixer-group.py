@@ -1,6 +1,7 @@
-# Schedule with a Mixer parameter group of its own (spec §1.5): one SGD
-# optimizer; the Mixer group has its own lr and minimum lr.
-# Defaults are the ImageNet-1k values: backbone 0.1 -> 0, Mixer 0.1 -> 1e-3.
+# Schedule with a Mixer parameter group of its own
+# (docs/algorithm.md#schedules): one SGD optimizer; the Mixer group has its own
+# lr and minimum lr. Defaults are the ImageNet-1k values: backbone 0.1 -> 0,
+# Mixer 0.1 -> 1e-3.
 optim_wrapper = dict(
     constructor='NamedGroupOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),

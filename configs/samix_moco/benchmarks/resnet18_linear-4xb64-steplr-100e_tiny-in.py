@@ -1,9 +1,9 @@
 # Linear evaluation on Tiny-ImageNet: frozen CIFAR-stem ResNet-18 (all four
-# stages frozen, BN in eval), GAP + Linear(512 -> 200), 64 px, the MoCo
-# recipe of spec §7 (SGD lr 30, momentum 0.9, no weight decay, lr x0.1 at
-# epochs 60 and 80 of 100), 4 GPUs x 64. UNKNOWN: the reference has no
-# Tiny-ImageNet linear config; these are the ImageNet values. The backbone
-# comes from
+# stages frozen, BN in eval), GAP + Linear(512 -> 200), 64 px, the MoCo recipe
+# of docs/algorithm.md#evaluation-and-transfer (SGD lr 30, momentum 0.9, no
+# weight decay, lr x0.1 at epochs 60 and 80 of 100), 4 GPUs x 64. UNKNOWN: the
+# reference has no Tiny-ImageNet linear config; these are the ImageNet values.
+# The backbone comes from
 #   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
 # of ../samix-mocov2_resnet18_4xb64-400e_tiny-in.py (or its variants:
 # --cfg-options model.backbone.init_cfg.checkpoint=OUT).

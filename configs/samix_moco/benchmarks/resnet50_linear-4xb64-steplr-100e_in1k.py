@@ -1,4 +1,5 @@
-# Linear evaluation on ImageNet-1k (spec §7, the MoCo protocol): frozen
+# Linear evaluation on ImageNet-1k (the MoCo protocol,
+# docs/algorithm.md#evaluation-and-transfer): frozen
 # ResNet-50 (all four stages frozen, BN in eval), GAP + Linear(2048 ->
 # 1000), RandomResizedCrop 224 + flip, SGD lr 30, momentum 0.9, no weight
 # decay, lr x0.1 at epochs 60 and 80 of 100, 4 GPUs x 64. The backbone

@@ -1,7 +1,7 @@
-# Linear evaluation on STL-10 (spec §7): frozen ResNet-50 (all four stages
-# frozen, BN in eval), GAP + Linear(2048 -> 10), 96 px, SGD lr 1.0,
-# momentum 0.9, no weight decay, lr x0.1 at epochs 60 and 80 of 100,
-# 4 GPUs x 64. The backbone comes from
+# Linear evaluation on STL-10 (docs/algorithm.md#evaluation-and-transfer):
+# frozen ResNet-50 (all four stages frozen, BN in eval), GAP + Linear(2048 ->
+# 10), 96 px, SGD lr 1.0, momentum 0.9, no weight decay, lr x0.1 at epochs 60
+# and 80 of 100, 4 GPUs x 64. The backbone comes from
 #   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
 # of ../samix-mocov2_resnet50_4xb64-400e_stl10.py (or its SAMix-C / MoCo v2
 # variants: --cfg-options model.backbone.init_cfg.checkpoint=OUT).

@@ -3,9 +3,9 @@
 
 SAMix models keep two copies of the encoder: ``backbone.`` (online, trained
 by SGD) and ``backbone_k.`` (momentum, the EMA of the online one, with its
-own BN statistics). The export picks one explicitly (spec decision 5; the
-momentum encoder by default), strips its prefix and lays the keys out for
-the model that loads them:
+own BN statistics). The export picks one explicitly (the momentum encoder
+by default; see "Differences from the original code" in docs/algorithm.md),
+strips its prefix and lays the keys out for the model that loads them:
 
 * ``plain``: ``conv1.weight``, ``layer1.0.conv1.weight``, ... for a whole
   ResNet (mmpretrain linear evaluation, any ``init_cfg=dict(

@@ -1,12 +1,13 @@
-# SAMix-C (cluster-level Mixer loss) on STL-10 train + unlabeled: the SAMix-I
-# config with the Mixer trained on k-means pseudo-labels of the momentum
-# keys. UNKNOWN: k and the re-clustering interval of the reference; k = 10
-# (the labelled classes) and every epoch (DeepCluster's interval) are our
-# choice.
+# SAMix-C (cluster-level Mixer loss, docs/algorithm.md "SAMix-C") on STL-10
+# train + unlabeled: the SAMix-I config with the Mixer trained on
+# DeepCluster pseudo-labels of the online encoder through a cluster head on
+# the momentum encoder's pooled last stage (2048 channels). UNKNOWN: k and
+# the re-clustering interval of the reference; k = 10 (the labelled
+# classes) and every epoch (DeepCluster's interval) are our choice.
 _base_ = './samix-mocov2_resnet50_4xb64-400e_stl10.py'
 model = dict(
     mixer_loss=dict(
-        _delete_=True, type='ClusterMixLoss', in_channels=128,
+        _delete_=True, type='ClusterMixLoss', in_channels=2048,
         num_clusters=10, loss_weight=1.0))
 custom_hooks = [
     dict(type='SAMixMomentumHook'),

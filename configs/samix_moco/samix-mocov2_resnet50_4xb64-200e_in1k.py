@@ -1,8 +1,8 @@
 # SAMix-I (self-supervised, MoCo v2 based), ResNet-50 on ImageNet-1k train
-# at 224 px, 4 GPUs x 64 (total 256). Spec §4 values in the model base;
-# MoCo v2 defaults otherwise (SGD 0.03 for batch 256, cosine, wd 1e-4,
-# constant momentum 0.999, 200 epochs). UNKNOWN: the reference has no SSL
-# config. Then extract the online encoder
+# at 224 px, 4 GPUs x 64 (total 256). Reference MoCoSAMix values in the
+# model base; MoCo v2 defaults otherwise (SGD 0.03 for batch 256, cosine,
+# wd 1e-4, constant momentum 0.999, 200 epochs). UNKNOWN: the reference has
+# no SSL config. Then extract the online encoder
 # (tools/model_converters/extract_backbone.py CKPT OUT --encoder online) and
 # run benchmarks/resnet50_linear-4xb64-steplr-100e_in1k.py.
 _base_ = [

@@ -1,8 +1,8 @@
 # SAMix-I (self-supervised, MoCo v2 based), ResNet-50 on STL-10 train +
-# unlabeled (105000 images, 96 px), 4 GPUs x 64. Spec §4 values in the model
-# base; MoCo v2 defaults otherwise (SGD 0.03 for batch 256, cosine, wd 1e-4,
-# constant momentum 0.999). UNKNOWN: the reference has no SSL config; 400
-# epochs is our choice. Then: extract the online encoder with
+# unlabeled (105000 images, 96 px), 4 GPUs x 64. Reference MoCoSAMix values
+# in the model base; MoCo v2 defaults otherwise (SGD 0.03 for batch 256,
+# cosine, wd 1e-4, constant momentum 0.999). UNKNOWN: the reference has no
+# SSL config; 400 epochs is our choice. Then: extract the online encoder with
 #   python tools/model_converters/extract_backbone.py \
 #     work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/epoch_400.pth \
 #     work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/backbone.pth \

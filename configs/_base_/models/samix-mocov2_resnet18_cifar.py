@@ -1,10 +1,14 @@
-# Self-supervised SAMix-I on MoCo v2 with a CIFAR-stem ResNet-18 (spec §4).
-# Values of the reference MoCoSAMix constructor where the spec gives them
-# (queue 65536, 128-d keys, momentum 0.999, alpha 2, mask_layer 2,
-# mean_margin 0.1, mask loss 0.1); MoCo v2 defaults otherwise (2-layer MLP
-# neck, temperature 0.2). The Mixer copies the supervised CIFAR/Tiny SAMix
-# Mixer (spec §6); its SSL settings are UNKNOWN.
+# Self-supervised SAMix-I on MoCo v2 with a CIFAR-stem ResNet-18
+# (docs/algorithm.md, "Self-supervised SAMix"). Values of the reference
+# MoCoSAMix constructor (queue 65536, 128-d keys, momentum 0.999, alpha 2,
+# mask_layer 2, mean_margin 0.1, mask loss 0.1); MoCo v2 defaults otherwise
+# (2-layer MLP neck, temperature 0.2). The Mixer copies the supervised
+# CIFAR/Tiny SAMix Mixer; its SSL settings are UNKNOWN (the reference
+# publishes no self-supervised SAMix config).
 model = dict(
+    # built in samix_mm's registries whatever the caller's default scope
+    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
+    _scope_='samix_mm',
     type='SAMixMoCo',
     queue_len=65536,
     feat_dim=128,

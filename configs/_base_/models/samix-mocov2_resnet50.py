@@ -1,8 +1,8 @@
 # Self-supervised SAMix-I on MoCo v2 with a torchvision-style ResNet-50
-# (spec §4): the ResNet-18 base with the encoder, the neck widths
-# (2048-2048-128 MLP) and the supervised ImageNet SAMix Mixer (spec §6:
-# reads layer3, 1024 channels; value dropout 0.1) swapped in. Its SSL
-# settings are UNKNOWN.
+# (docs/algorithm.md, "Self-supervised SAMix"): the ResNet-18 base with the
+# encoder, the neck widths (2048-2048-128 MLP) and the supervised ImageNet
+# SAMix Mixer (reads layer3, 1024 channels; value dropout 0.1) swapped in.
+# Its SSL settings are UNKNOWN.
 _base_ = './samix-mocov2_resnet18_cifar.py'
 model = dict(
     backbone=dict(type='ResNet', depth=50),

@@ -39,6 +39,10 @@ class InstanceMixLoss(nn.Module):
         torch.Size([])
     """
 
+    #: What :class:`SAMixMoCo` passes as the mixed features: the
+    #: normalised momentum keys (``'key'``).
+    feature = 'key'
+
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0):
         super().__init__()
         if temperature <= 0:

@@ -18,13 +18,19 @@ from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
 
 
+def _gap(feat: torch.Tensor) -> torch.Tensor:
+    """Global average pooling ``(N, C, h, w) -> (N, C)``."""
+    return F.adaptive_avg_pool2d(feat, 1).flatten(1)
+
+
 @MODELS.register_module()
 class SAMixMoCo(BaseSelfSupervisor):
     """SAMix with a label-free Mixer on top of MoCo v2.
 
     `Boosting Discriminative Visual Representation Learning with
-    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_ (§4 of the
-    samix_mm spec). One step on the views ``im_q``, ``im_k``:
+    Scenario-Agnostic Mixup <https://arxiv.org/abs/2111.15454>`_; see
+    docs/algorithm.md, "Self-supervised SAMix" and "SAMix-C". One step on
+    the views ``im_q``, ``im_k``:
 
     1. MoCo v2: online query of ``im_q`` against the momentum key of
        ``im_k`` and the queue (``loss_moco``).
@@ -38,12 +44,14 @@ class SAMixMoCo(BaseSelfSupervisor):
        is trained with the λ-weighted InfoNCE against the two positives
        (``loss_mix_bb``).
     4. Mixer branch: the mask with gradient mixes the images, which go
-       through the frozen momentum encoder and neck; ``mixer_loss``
-       (``InstanceMixLoss`` = SAMix-I, ``ClusterMixLoss`` = SAMix-C) and
-       the mask regulariser reach the Mixer only.
+       through the frozen momentum encoder; the mask regulariser and
+       ``mixer_loss`` train the Mixer. ``InstanceMixLoss`` (SAMix-I) reads
+       the normalised keys of the momentum neck and reaches the Mixer
+       only; ``ClusterMixLoss`` (SAMix-C) reads the average-pooled last
+       stage and also trains its cluster head (see its docstring).
     5. The momentum keys of view 2 are enqueued.
 
-    No leak (spec §0.3): the mixed query of sample g holds view 1 of g and
+    No leak: the mixed query of sample g holds view 1 of g and
     view 2 of π(g); its positives are ``key_k(g)`` and ``key_q(π(g))``, its
     negatives the queue only, which holds keys of earlier batches (enqueued
     after all losses). π is one permutation of the global batch broadcast
@@ -129,6 +137,8 @@ class SAMixMoCo(BaseSelfSupervisor):
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        self._pooled_mixer_loss = getattr(self.mixer_loss, 'feature',
+                                          'key') == 'pooled'
         self._check_shapes(feat_dim)
 
     def _momentum_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
@@ -152,6 +162,12 @@ class SAMixMoCo(BaseSelfSupervisor):
             raise ValueError(f'the neck gives {out.size(1)}-d features but '
                              f'feat_dim={feat_dim}; set the neck\'s '
                              f'out_channels and feat_dim to the same value')
+        need = getattr(self.mixer_loss, 'in_channels', None)
+        if self._pooled_mixer_loss and need != last.size(1):
+            raise ValueError(
+                f'{type(self.mixer_loss).__name__} reads the pooled last '
+                f'stage ({last.size(1)} channels) but has in_channels='
+                f'{need}; set model.mixer_loss.in_channels={last.size(1)}')
 
     def init_weights(self) -> None:
         """Initialise, then start the momentum modules as online copies."""
@@ -177,13 +193,13 @@ class SAMixMoCo(BaseSelfSupervisor):
         self.queue_ptr[0] = (ptr + num) % self.queue_len
 
     @torch.no_grad()
-    def _momentum_pass(
-            self, im_q: torch.Tensor, im_k: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _momentum_pass(self, im_q: torch.Tensor,
+                       im_k: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Stage maps and normalised keys of both views, with shuffle-BN.
 
         Returns:
-            tuple: ``feat_q, feat_k`` (stage maps) and ``key_q, key_k``.
+            tuple: ``feat_q, feat_k`` (stage maps), ``key_q, key_k`` and
+            ``pooled_q`` (average-pooled last stage of view 1).
         """
         images, unshuffle = batch_shuffle_ddp(torch.cat([im_q, im_k]))
         stage, last = self.backbone_k(images)
@@ -191,13 +207,17 @@ class SAMixMoCo(BaseSelfSupervisor):
         stage = batch_unshuffle_ddp(stage, unshuffle)
         keys = batch_unshuffle_ddp(keys, unshuffle)
         num = im_q.size(0)
-        return stage[:num], stage[num:], keys[:num], keys[num:]
+        pooled_q = batch_unshuffle_ddp(_gap(last), unshuffle)[:num]
+        return stage[:num], stage[num:], keys[:num], keys[num:], pooled_q
 
-    def momentum_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Normalised momentum keys ``(N, feat_dim)`` (used for clustering).
+    @torch.no_grad()
+    def cluster_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Average-pooled last stage of the ONLINE encoder ``(N, C)``.
+
+        What :class:`ClusterPseudoLabelHook` clusters (the reference
+        extracts with its online encoder and DeepCluster's GAP neck).
         """
-        feat = self.neck_k(self.backbone_k(inputs)[-1:])[0]
-        return F.normalize(feat, dim=1)
+        return _gap(self.backbone(inputs)[-1])
 
     def _backbone_mask(self, mask: torch.Tensor, lam: float) -> torch.Tensor:
         """Rescale masks whose λ-side mean is off by more than the margin."""
@@ -216,7 +236,8 @@ class SAMixMoCo(BaseSelfSupervisor):
 
         Returns:
             dict[str, Tensor]: ``loss_moco``, ``loss_mix_bb``,
-            ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst`` for SAMix-C).
+            ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst``,
+            ``loss_clst_mix`` for SAMix-C).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('SAMixMoCo needs two views per image; use '
@@ -230,7 +251,8 @@ class SAMixMoCo(BaseSelfSupervisor):
 
         # 1. MoCo v2 and the momentum pass
         query = F.normalize(self.neck(self.backbone(im_q)[-1:])[0], dim=1)
-        feat_q, feat_k, key_q, key_k = self._momentum_pass(im_q, im_k)
+        feat_q, feat_k, key_q, key_k, pooled_q = self._momentum_pass(
+            im_q, im_k)
         losses = dict(loss_moco=self.head.loss(
             (query * key_k).sum(1, keepdim=True), query @ queue))
 
@@ -255,9 +277,14 @@ class SAMixMoCo(BaseSelfSupervisor):
 
         # 4. Mixer branch: frozen momentum encoder, gradient to the mask
         x_mb = im_q * mask_mb[:, :1] + im_all[idx_mb] * mask_mb[:, 1:]
-        q_mb = F.normalize(self.neck_k(self.backbone_k(x_mb)[-1:])[0], dim=1)
+        last_mb = self.backbone_k(x_mb)[-1]
+        if self._pooled_mixer_loss:  # SAMix-C: GAP features
+            q_mb = _gap(last_mb)
+        else:  # SAMix-I: normalised keys of the momentum neck
+            q_mb = F.normalize(self.neck_k((last_mb, ))[0], dim=1)
         pair = MixPair(lam_mb, key_k, key_q_all[idx_mb], queue, key_q, ids,
-                       ids_all[idx_mb] if ids is not None else None)
+                       ids_all[idx_mb] if ids is not None else None,
+                       pooled_q)
         losses.update(self.mixer_loss(q_mb, pair))
         losses['loss_mask'] = self.mask_loss(mask_mb, lam_mb)
 

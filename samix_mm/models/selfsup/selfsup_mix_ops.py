@@ -45,6 +45,9 @@ class MixPair(NamedTuple):
             sample i (no gradient).
         idx_a (Tensor, optional): ``(N, )`` dataset index of sample i.
         idx_b (Tensor, optional): ``(N, )`` dataset index of π(i).
+        clean_pooled (Tensor, optional): ``(N, C)`` average-pooled
+            last-stage momentum features of view 1 of sample i (no
+            gradient), the clean input of SAMix-C's cluster head.
     """
     lam: float
     key_a: torch.Tensor
@@ -53,6 +56,7 @@ class MixPair(NamedTuple):
     clean: torch.Tensor
     idx_a: Optional[torch.Tensor] = None
     idx_b: Optional[torch.Tensor] = None
+    clean_pooled: Optional[torch.Tensor] = None
 
 
 @torch.no_grad()

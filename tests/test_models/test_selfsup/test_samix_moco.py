@@ -19,7 +19,8 @@ register_all_modules()
 BASE = Config.fromfile(
     'configs/_base_/models/samix-mocov2_resnet18_cifar.py').model
 NUM, SIZE, FEAT, QUEUE = 4, 32, 16, 16
-CLUSTER = dict(type='ClusterMixLoss', in_channels=FEAT, num_clusters=3)
+# the cluster head reads the pooled last stage (128 channels)
+CLUSTER = dict(type='ClusterMixLoss', in_channels=128, num_clusters=3)
 
 
 def model_cfg(**overrides):
@@ -76,7 +77,10 @@ def test_gradient_routing(variant):
         'loss_mask': {'mixer'},
     }
     if variant == 'cluster':
-        expected['loss_clst'] = {'mixer_loss'}  # the cluster head only
+        # CE on clean features: the cluster head only; mixup CE through the
+        # trained head: head and Mixer; frozen-head mixup CE: Mixer only
+        expected['loss_clst'] = {'mixer_loss'}
+        expected['loss_clst_mix'] = {'mixer_loss', 'mixer'}
     assert set(losses) == set(expected)
     for name, parts in expected.items():
         assert torch.isfinite(losses[name])
@@ -197,7 +201,7 @@ def test_partners_and_positives_wiring(monkeypatch):
     (im_q, im_k), samples = batch()
     model.loss([im_q, im_k], samples)
 
-    feat_q, feat_k, key_q, key_k = seen['pass']
+    feat_q, feat_k, key_q, key_k, _ = seen['pass']
     (args_mb, _), (args_bb, mask_bb) = seen['mixer']  # mb first, then bb
     for args, perm in ((args_mb, perm_mb), (args_bb, perm_bb)):
         torch.testing.assert_close(args[0], feat_q)
@@ -296,17 +300,22 @@ def test_instance_mix_loss_weights_two_positives():
 def test_cluster_mix_loss_needs_labels():
     loss = ClusterMixLoss(in_channels=FEAT, num_clusters=3)
     keys = F.normalize(torch.randn(2, FEAT), dim=1)
+    feats = torch.randn(2, FEAT)
     pair = MixPair(0.5, keys, keys, torch.zeros(FEAT, 4), keys,
-                   torch.tensor([0, 1]), torch.tensor([1, 0]))
+                   torch.tensor([0, 1]), torch.tensor([1, 0]), feats)
     with pytest.raises(RuntimeError, match='ClusterPseudoLabelHook'):
-        loss(keys, pair)
+        loss(feats, pair)
     with pytest.raises(ValueError, match='pseudo-labels must be in'):
         loss.set_pseudo_labels(torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match='class_weight must have 3'):
+        loss.set_pseudo_labels(torch.tensor([0, 2]), torch.ones(2))
     loss.set_pseudo_labels(torch.tensor([0, 2]))
-    out = loss(keys, pair)
-    assert set(out) == {'loss_mix_mb', 'loss_clst'}
+    out = loss(feats, pair)
+    assert set(out) == {'loss_mix_mb', 'loss_clst', 'loss_clst_mix'}
     with pytest.raises(RuntimeError, match='no pseudo-label'):
-        loss(keys, pair._replace(idx_b=torch.tensor([5, 0])))
+        loss(feats, pair._replace(idx_b=torch.tensor([5, 0])))
+    with pytest.raises(RuntimeError, match='clean_pooled'):
+        loss(feats, pair._replace(clean_pooled=None))
 
 
 def test_config_errors():
@@ -316,5 +325,7 @@ def test_config_errors():
         build(mixer=dict(model_cfg()['mixer'], in_channels=32))
     with pytest.raises(ValueError, match='feat_dim'):
         build(feat_dim=32)
+    with pytest.raises(ValueError, match='mixer_loss.in_channels=128'):
+        build(mixer_loss=dict(CLUSTER, in_channels=FEAT))
     with pytest.raises(ValueError, match='MultiView'):
         build().loss(batch()[0][:1], batch()[1])

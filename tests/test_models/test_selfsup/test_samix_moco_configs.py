@@ -32,7 +32,7 @@ def test_pretrain_config_builds(path):
     assert cfg.train_dataloader.drop_last
     model = cfg.model
     arch = json.dumps([model.type] + [
-        model.get(k, {}) for k in ('backbone', 'neck', 'mixer')
+        model.get(k, {}) for k in ('backbone', 'neck', 'mixer', 'mixer_loss')
     ], sort_keys=True)
     if arch not in BUILT:  # shape checks of the model at build time
         BUILT.add(arch)

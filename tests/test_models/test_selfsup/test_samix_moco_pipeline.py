@@ -81,11 +81,15 @@ def test_samix_c_pseudo_labels_in_a_run(tmp_path):
     """The k-means hook labels the data before the first epoch."""
     run(['tools/train.py', SAMIX_C, '--work-dir', str(tmp_path),
          '--cfg-options', *NARROW, 'model.mixer_loss.num_clusters=4',
+         'model.mixer_loss.in_channels=128',
          'train_dataloader.dataset.num_samples=32', 'train_cfg.max_epochs=1',
          'custom_hooks.1.dataloader.dataset.num_samples=32',
          'custom_hooks.1.dataloader.num_workers=0'])
     rows = train_rows(tmp_path)
-    assert len(rows) == 2 and all('loss_clst' in r for r in rows)
+    assert len(rows) == 2
+    for row in rows:
+        for key in ('loss_clst', 'loss_clst_mix', 'loss_mix_mb'):
+            assert torch.isfinite(torch.tensor(row[key])), (key, row)
     log, = glob.glob(osp.join(tmp_path, '*', '*.log'))
     assert 'pseudo-labels:' in open(log).read()
 

@@ -19,9 +19,11 @@ def _check(name: str, version: str, bounds: tuple) -> None:
 _check('mmengine', mmengine.__version__, MMENGINE_RANGE)
 _check('mmpretrain', mmpretrain.__version__, MMPRETRAIN_RANGE)
 
-# Every local checkpoint that mmengine loads goes through the allow-list.
-from .utils import register_safe_loader  # noqa: E402
+# Every local checkpoint that mmengine loads goes through the allow-list;
+# mmpretrain's model APIs know the configs of model-index.yml by name.
+from .utils import register_model_index, register_safe_loader  # noqa: E402
 
 register_safe_loader()
+register_model_index()
 
 __all__ = ['__version__']

@@ -6,6 +6,30 @@ Every registry is a child of the matching mmpretrain registry, so configs with
 mmpretrain's and mmengine's alike (e.g. ``type='ResNet'`` or
 ``type='mmpretrain.ResNet'``). ``locations`` lets the registry import the
 package that defines a component the first time it is looked up.
+
+Building outside the samix_mm scope: mmpretrain's model APIs
+(``get_model``, the inferencers, ``inference_model``, tools such as
+``get_flops.py``) ignore the config's ``default_scope``: they build
+``cfg.model`` with mmpretrain's ``MODELS`` under
+``DefaultScope.overwrite_default_scope('mmpretrain')``. A parent registry
+does not look into its children for a bare name (``SAMixClassifier``), and
+``type='samix_mm.SAMixClassifier'`` finds the class but builds it in the
+mmpretrain scope, where its own parts (``PixelMixer``, ``SAMixP``, ...) are
+unknown again. Hence every samix_mm model config sets
+``model._scope_='samix_mm'`` (in ``configs/_base_/models`` and the configs
+that write a whole model): mmengine's ``build_from_cfg`` then imports
+``samix_mm.registry`` (so also ``samix_mm``, whose import makes the checkpoint
+allow-list mmengine's loader), switches the default scope to ``samix_mm``
+for the whole model and builds it from these registries, whoever calls the
+build: the Runner, ``mmpretrain.get_model`` or any other tool. Do the same
+in your own configs. The inferencers build the test pipeline in the current
+scope too, so a samix_mm transform there carries ``_scope_='samix_mm'``
+(``LoadImageChecked`` also keeps the image the inferencer decoded).
+Checkpoints written by the Runner keep the dataset's class names in
+``meta['dataset_meta']``, which ``get_model`` puts on
+``model._dataset_meta`` and the inferencers show. ``import samix_mm`` also
+makes the configs of ``model-index.yml`` known to mmpretrain by name, which
+``mmpretrain.inference_model`` needs (:mod:`samix_mm.utils.model_index`).
 """
 from mmengine.registry import Registry
 from mmpretrain.registry import DATA_SAMPLERS as MMPRE_DATA_SAMPLERS

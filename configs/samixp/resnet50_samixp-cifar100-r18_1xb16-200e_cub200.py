@@ -19,6 +19,9 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 model = dict(
+    # built in samix_mm's registries whatever the caller's default scope
+    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
+    _scope_='samix_mm',
     type='ImageClassifier',
     backbone=dict(
         type='ResNet', depth=50, num_stages=4, out_indices=(3, ),

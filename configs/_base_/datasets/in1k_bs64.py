@@ -22,7 +22,8 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageChecked'),
+    # scoped: mmpretrain's inferencers build this pipeline in their scope
+    dict(type='LoadImageChecked', _scope_='samix_mm'),
     dict(
         type='ResizeEdge',
         scale=256,

@@ -2,6 +2,9 @@
 # same encoder, neck, head and queue as samix-mocov2_resnet18_cifar.py.
 # mmpretrain's `momentum` is the EMA update weight: 0.001 = keep 0.999.
 model = dict(
+    # built in samix_mm's registries whatever the caller's default scope
+    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
+    _scope_='samix_mm',
     type='MoCo',
     queue_len=65536,
     feat_dim=128,

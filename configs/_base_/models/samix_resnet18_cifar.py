@@ -1,6 +1,9 @@
 # SAMix with a CIFAR-stem ResNet-18: the original code's CIFAR-100 recipe
 # (docs/algorithm.md, "Supervised SAMix").
 model = dict(
+    # built in samix_mm's registries whatever the caller's default scope
+    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
+    _scope_='samix_mm',
     type='SAMixClassifier',
     alpha=2.0,
     momentum=0.999,

@@ -2,6 +2,9 @@
 # docs/algorithm.md#schedules): the Mixer reads layer3 (1024 channels, 14x14),
 # value dropout 0.1, no lambda rescale, eta = 1.0 for the Mixer's loss.
 model = dict(
+    # built in samix_mm's registries whatever the caller's default scope
+    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
+    _scope_='samix_mm',
     type='SAMixClassifier',
     alpha=2.0,
     momentum=0.999,

@@ -18,7 +18,8 @@ class LoadImageChecked(LoadImageFromFile):
     the file')`` instead. A missing file still raises mmengine's
     ``FileNotFoundError``, which names the path. The arguments are those of
     :class:`mmcv.transforms.LoadImageFromFile`; with ``ignore_empty=True``
-    a bad file gives ``None``, as there.
+    a bad file gives ``None``, as there. An image decoded already (``img``
+    and no ``img_path``, as mmpretrain's inferencers pass it) is kept.
 
     Example:
         >>> load = LoadImageChecked()
@@ -31,12 +32,15 @@ class LoadImageChecked(LoadImageFromFile):
         """Load ``results['img_path']``; name the file if it is bad.
 
         Args:
-            results (dict): The data info, with ``img_path``.
+            results (dict): The data info, with ``img_path`` or an ``img``
+                decoded already.
 
         Returns:
             dict | None: ``results`` with ``img``, ``img_shape`` and
             ``ori_shape``; ``None`` for a bad file if ``ignore_empty``.
         """
+        if 'img_path' not in results and 'img' in results:
+            return results
         path = results['img_path']
         try:
             return super().transform(results)

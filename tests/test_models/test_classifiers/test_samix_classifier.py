@@ -164,3 +164,43 @@ def test_init_weights_starts_momentum_modules_as_copies():
         for (name, q), k in zip(online.state_dict().items(),
                                 ema.state_dict().values()):
             assert torch.equal(q, k), name
+
+
+def test_lam_margin_bound_is_included():
+    model = MODELS.build(model_cfg(lam_margin=0.25))
+    mask = torch.rand(2, 2, 4, 4)
+    for lam in (0.25, 0.75):  # λ or 1 - λ exactly at the margin
+        out = model._classifier_mask(mask, lam)
+        assert torch.all(out[:, 0] == lam) and torch.all(out[:, 1] == 1 - lam)
+    assert torch.equal(model._classifier_mask(mask, 0.7), mask)
+
+
+@pytest.mark.parametrize('mask_adjust, draw, adjusted', [
+    (0.5, 0.7, False), (0.5, 0.5, False), (0.5, 0.49, True)])
+def test_mask_adjust_probability(monkeypatch, mask_adjust, draw, adjusted):
+    model = MODELS.build(model_cfg(mask_adjust=mask_adjust))
+    monkeypatch.setattr(np.random, 'rand', lambda: draw)
+    mask = torch.rand(2, 2, 4, 4)
+    mask[:, 1] = 1 - mask[:, 0]
+    out = model._classifier_mask(mask, 0.3)
+    if adjusted:
+        torch.testing.assert_close(out[:, 0].mean(dim=(1, 2)),
+                                   torch.full((2, ), 0.3))
+    else:
+        assert torch.equal(out, mask)
+
+
+def test_no_mask_adjust_draws_no_random_number(monkeypatch):
+    model = MODELS.build(model_cfg())  # mask_adjust=0
+    monkeypatch.setattr(np.random, 'rand', lambda: pytest.fail('drawn'))
+    mask = torch.rand(2, 2, 4, 4)
+    assert torch.equal(model._classifier_mask(mask, 0.3), mask)
+
+
+def test_pooled_is_the_last_stage_only():
+    model = MODELS.build(model_cfg()).eval()
+    inputs, _ = batch(n=2)
+    with torch.no_grad():
+        feats = model._pooled(model.backbone, inputs)
+    assert isinstance(feats, tuple) and len(feats) == 1
+    assert feats[0].shape == (2, 128)

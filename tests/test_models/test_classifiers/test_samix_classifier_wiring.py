@@ -264,3 +264,96 @@ def test_predict_scores_come_from_their_heads():
     torch.testing.assert_close(model(inputs, mode='tensor'),
                                model.head_one_k(pooled(model, 'backbone_k',
                                                        inputs)))
+
+
+def test_pairings_get_batch_size_no_repeat_and_device(monkeypatch):
+    """Both pairings are drawn for the batch, with ``mix_no_repeat`` and on
+    the inputs' device; each head loss averages over the batch."""
+    for no_repeat in (True, False):
+        model = distinct_model(mix_no_repeat=no_repeat)
+        fix_randomness(monkeypatch, LAM_MB, LAM_BB)
+        drawn = []
+        pairings = iter([IDX_MB, IDX_BB])
+
+        def pairing(*args, **kwargs):
+            drawn.append((args, kwargs))
+            return next(pairings)
+
+        monkeypatch.setattr(clf_module, 'random_pairing', pairing)
+        inputs, samples = batch()
+        rec = Recorder(model)
+        model.loss(inputs, samples)
+        rec.remove()
+        assert drawn == [((6, no_repeat, inputs.device), {})] * 2
+        for head in ('head_one', 'head_mix', 'head_mix_k'):
+            (_, kwargs, _), = rec.calls[f'{head}.loss']
+            assert kwargs == {'avg_factor': 6}, head
+
+
+def test_loss_values_average_over_the_batch(monkeypatch):
+    """The head losses are the per-sample losses averaged over N (not C)."""
+    model = distinct_model()
+    losses, calls, _, _, labels = step(model, LAM_MB, LAM_BB, monkeypatch)
+    logits = calls['head_one'][0][2].float()
+    expected = F.cross_entropy(logits, labels)
+    torch.testing.assert_close(losses['loss_one_q'], expected)
+    logits = calls['head_mix'][0][2].float()
+    target = mixup_target(labels, IDX_BB, LAM_BB, NUM_CLASSES)
+    expected = -(target * logits.log_softmax(dim=1)).sum(dim=1).mean()
+    torch.testing.assert_close(losses['loss_mix_q'], expected)
+
+
+def test_label_equal_to_num_classes_is_refused():
+    model = distinct_model()
+    inputs, samples = batch(n=2)
+    samples[1].set_gt_label(NUM_CLASSES)  # one past the last class
+    with pytest.raises(ValueError) as err:
+        model.loss(inputs, samples)
+    assert str(err.value) == (
+        f'label {NUM_CLASSES} is out of range for num_classes={NUM_CLASSES}'
+        "; set the heads' num_classes to the number of classes of the "
+        'dataset')
+    samples[1].set_gt_label(NUM_CLASSES - 1)  # the last class is fine
+    model.loss(inputs, samples)
+
+
+def test_forward_modes():
+    model = distinct_model().eval()
+    inputs, samples = batch(n=3)
+    with torch.no_grad():
+        expected = model.head_one_k(pooled(model, 'backbone_k', inputs))
+        torch.testing.assert_close(model(inputs), expected)  # 'tensor'
+        preds = model(inputs, samples, mode='predict')
+    assert len(preds) == 3
+    for pred, sample in zip(preds, samples):
+        assert pred is sample  # the given samples are filled in
+        assert 'gt_label' in pred and 'pred_score_mix_q' in pred
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss_mix_q', 'loss_one_q', 'loss_mix_k',
+                           'loss_mask'}
+    with pytest.raises(RuntimeError, match=r'^Invalid mode "bad"\.$'):
+        model(inputs, samples, mode='bad')
+
+
+def test_predict_fills_the_given_samples():
+    model = distinct_model().eval()
+    inputs, samples = batch(n=3)
+    with torch.no_grad():
+        preds = model.predict(inputs, samples)
+    for pred, sample, label in zip(preds, samples, torch.arange(3)):
+        assert pred is sample
+        assert int(pred.gt_label) == int(label)
+    with torch.no_grad():  # without samples, new ones are made
+        preds = model.predict(inputs)
+    assert len(preds) == 3 and 'gt_label' not in preds[0]
+
+
+def test_extract_feat_is_the_pooled_last_stage_only():
+    model = distinct_model().eval()
+    inputs, _ = batch(n=2)
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+        expected = model.neck(model.backbone_k(inputs)[-1:])
+    assert isinstance(feats, tuple) and len(feats) == 1
+    torch.testing.assert_close(feats[0], expected[0])
+    assert feats[0].shape == (2, model.head_one.fc.in_features)

@@ -96,3 +96,24 @@ def test_bad_inputs():
 def test_docstring_example():
     result = doctest.testmod(mix_mask_loss_module, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_lam_bounds_are_accepted():
+    loss = MixMaskLoss(margin=0.1, variance_weight=0., loss_weight=1.)
+    # λ = 0: |1 - 0.55 - 0| - 0.1;  λ = 1: |0.45 - 1| - 0.1
+    assert float(loss(_mask(), 0.)) == pytest.approx(0.35, abs=1e-6)
+    assert float(loss(_mask(), 1.)) == pytest.approx(0.45, abs=1e-6)
+    with pytest.raises(ValueError, match=r'^lam must be in \[0, 1\], got '
+                       r'-0\.1$'):
+        loss(_mask(), -0.1)
+
+
+def test_small_variance_weight_is_used():
+    loss = MixMaskLoss(margin=0.1, variance_weight=0.5, loss_weight=1.0)
+    assert float(loss(_mask(), 1 - MEAN)) == pytest.approx(-0.5 * VAR)
+
+
+def test_bad_mask_message():
+    with pytest.raises(ValueError, match=r'^mask must have shape '
+                       r'\(N, 2, H, W\), got \(2, 1, 4, 4\)$'):
+        MixMaskLoss()(torch.rand(2, 1, 4, 4), 0.5)

@@ -181,3 +181,44 @@ def test_mmpretrain_soft_ce_is_mixup_ce():
 def test_docstring_example():
     result = doctest.testmod(samix_loss_module, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_bce_one_other_class_is_not_halved():
+    """Three classes, two mixed: the single non-mixed class's BCE is
+    averaged over |O| = 1 (the clamp only guards |O| = 0)."""
+    score = torch.tensor([[1., -0.5, 2.]])
+    target = torch.tensor([[0.6, 0.4, 0.]])
+    loss = SAMixLoss(eta=0.5, form='bce')(score, target)
+    expected = (0.6 * sp(-1.) + 0.4 * sp(1.) + 0.4 * sp(0.5) +
+                0.6 * sp(-0.5) + 0.5 * sp(2.))
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    # two classes, both mixed: no other class at all, the local term only
+    score = torch.tensor([[1., -0.5]])
+    target = torch.tensor([[0.6, 0.4]])
+    loss = SAMixLoss(eta=0.5, form='bce')(score, target)
+    expected = 0.6 * sp(-1.) + 0.4 * sp(1.) + 0.4 * sp(0.5) + 0.6 * sp(-0.5)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def test_index_labels_need_not_cover_all_classes():
+    score = torch.tensor([[1., 0., -1., 2.], [0., 1., 0.5, 0.]])
+    label = torch.tensor([0, 1])  # classes 2 and 3 never appear
+    for form in ('bce', 'decoupled'):
+        loss = SAMixLoss(form=form)
+        torch.testing.assert_close(
+            loss(score, label), loss(score, F.one_hot(label, 4).float()))
+
+
+def test_threshold_class_is_not_mixed():
+    """A target of exactly 1e-3 is not a mixed class (ỹ_c ≤ 1e-3)."""
+    score = torch.tensor([[1., 0.5, -1., 2.]])
+    target = torch.tensor([[0.999, 0.001, 0., 0.]])
+    loss = SAMixLoss(eta=0.5, form='decoupled')(score, target)
+    ce = -(target * score.log_softmax(dim=1)).sum()
+    torch.testing.assert_close(loss, ce)  # one mixed class: no global term
+
+
+def test_bad_reduction_message():
+    with pytest.raises(ValueError, match=r'^reduction_override must be none, '
+                       r'mean or sum, got max$'):
+        SAMixLoss()(SCORE, TARGET, reduction_override='max')

@@ -73,3 +73,37 @@ def test_adjust_mask_area_bad_inputs():
         adjust_mask_area(torch.rand(2, 1, 4, 4), 0.5)
     with pytest.raises(ValueError, match=r'lam must be in \[0, 1\]'):
         adjust_mask_area(torch.rand(2, 2, 4, 4), -0.1)
+
+
+def test_adjust_mask_area_keeps_a_mask_already_at_lam():
+    """A sample whose λ-side area is exactly λ is returned bit-identical
+    (no 1 - (1 - m) round trip); the others are still adjusted."""
+    mask_a = torch.tensor([[[0.1]], [[0.7]]])  # 1x1: the mean is exact
+    out = adjust_mask_area(_mask(mask_a), 0.1)
+    assert torch.equal(out[0], _mask(mask_a)[0])
+    torch.testing.assert_close(out[1, 0], torch.tensor([[0.1]]))
+
+
+@pytest.mark.parametrize('fill, lam', [(0., 0.3), (1., 0.3), (0., 0.),
+                                       (1., 1.)])
+def test_adjust_mask_area_gradient_of_full_and_empty_masks(fill, lam):
+    """The documented clamp of μ to [1e-8, 1 - 1e-8] keeps the gradient
+    finite for all-zero and all-one masks (fp64, where 1 - 1e-8 < 1)."""
+    mask_a = torch.full((2, 3, 3), fill, dtype=torch.float64,
+                        requires_grad=True)
+    out = adjust_mask_area(_mask(mask_a), lam)
+    (out * torch.rand_like(out)).sum().backward()
+    assert torch.isfinite(out).all()
+    assert torch.isfinite(mask_a.grad).all()
+
+
+def test_adjust_mask_area_bad_mask_message():
+    with pytest.raises(ValueError, match=r'^mask must have shape '
+                       r'\(N, 2, H, W\), got \(2, 1, 4, 4\)$'):
+        adjust_mask_area(torch.rand(2, 1, 4, 4), 0.5)
+
+
+def test_rescale_lam_k_zero_rescales():
+    # κ = 1: (4/3·0.008 - 2·0.04 + 0.2) / (1/3) = 0.392
+    assert rescale_lam(0.2, 0.) == pytest.approx(0.392, abs=1e-12)
+    assert rescale_lam(0.2, -1e-9) == 0.2

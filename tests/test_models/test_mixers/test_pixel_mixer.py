@@ -320,3 +320,69 @@ def test_rescale_used_by_mixer_matches_op():
 def test_docstring_example():
     result = doctest.testmod(pixel_mixer_module, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_single_choice_draws_no_random_number(monkeypatch):
+    def choice(values):
+        raise AssertionError('random.choice for a single value')
+
+    monkeypatch.setattr(pixel_mixer_module.random, 'choice', choice)
+    mixer = PixelMixer(**SAMIX)  # one lam_mul_k, one upsample mode
+    mixer(*_feats(), 0.3, OUT)
+
+
+@pytest.mark.parametrize('cfg', [dict(hidden_channels=0),
+                                 dict(hidden_channels=4, dropout=1.),
+                                 dict(hidden_channels=4, dropout=1.5),
+                                 dict(hidden_channels=4, dropout=-0.1)])
+def test_value_neck_refuses_bad_sizes(cfg):
+    with pytest.raises(ValueError, match=r'^value_neck_cfg needs '
+                       r'hidden_channels > 0 and dropout in \[0, 1\), got'):
+        PixelMixer(in_channels=C, value_neck_cfg=cfg)
+
+
+def test_value_neck_of_one_hidden_channel():
+    mixer = PixelMixer(in_channels=C, value_neck_cfg=dict(
+        hidden_channels=1, dropout=0.99))
+    assert mixer.value[0].out_channels == 1
+    assert mixer.value[4].p == 0.99
+
+
+def test_init_weights_redraws_default_init_only_without_init_cfg():
+    mixer = PixelMixer(**SAMIX)
+    with torch.no_grad():
+        for p in mixer.parameters():
+            p.fill_(5.)
+    mixer.init_weights()
+    assert float(mixer.query.weight.std()) == pytest.approx(0.01, rel=0.5)
+    assert not mixer.query.bias.any()
+    assert torch.equal(mixer.value[1].weight, torch.ones(4))
+    # with an init_cfg, that one wins
+    mixer = PixelMixer(**SAMIX, init_cfg=dict(type='Constant', val=2.,
+                                              layer='Conv2d'))
+    mixer.init_weights()
+    assert torch.equal(mixer.query.weight,
+                       torch.full_like(mixer.query.weight, 2.))
+
+
+def test_check_inputs_bounds_and_messages():
+    mixer = PixelMixer(**SAMIX)
+    feat_a, feat_b = _feats()
+    for lam in (0., 1.):  # bounds included
+        assert mixer(feat_a, feat_b, lam, OUT).shape == (N, 2, *OUT)
+    assert mixer(feat_a, feat_b, 0.5, (1, 1)).shape == (N, 2, 1, 1)
+    with pytest.raises(ValueError, match=r'^out_size must be \(H, W\) > 0'):
+        mixer(feat_a, feat_b, 0.5, (0, 4))
+    with pytest.raises(ValueError, match=r'^feat_a and feat_b must both have '
+                       r'shape \(N, C, h, w\), got \(4, 8, 4, 4\) and '
+                       r'\(4, 8, 4, 2\)$'):
+        mixer(feat_a, feat_b[..., :2], 0.5, OUT)
+
+
+def test_lam_concat_channels_by_value():
+    mixer = PixelMixer(in_channels=C, lam_concat=True)
+    feat_a, feat_b = _feats()
+    x_a, x_b = mixer._inject_lam(feat_a, feat_b, 0.3)
+    assert torch.equal(x_a[:, :C], feat_a) and torch.equal(x_b[:, :C], feat_b)
+    torch.testing.assert_close(x_a[:, C], torch.full((N, HW, HW), 0.3))
+    torch.testing.assert_close(x_b[:, C], torch.full((N, HW, HW), 0.7))

@@ -15,5 +15,11 @@ model = dict(
     head_mix=dict(num_classes=10, in_channels=256))
 val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, ))
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.999)]
+custom_hooks = [
+    dict(type='SAMixMomentumHook', end_momentum=0.999),
+    # clean BN statistics of the momentum encoder before every
+    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
+    dict(type='PreciseBNHook', num_samples=1024, interval=5,
+         priority='ABOVE_NORMAL'),
+]
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

@@ -24,6 +24,10 @@ test_evaluator = val_evaluator
 # samples after iterations 200, 400 and 600 (work_dir/mix_vis)
 custom_hooks = [
     dict(type='SAMixMomentumHook', end_momentum=0.999),
+    # clean BN statistics of the momentum encoder before every
+    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
+    dict(type='PreciseBNHook', num_samples=1024, interval=5,
+         priority='ABOVE_NORMAL'),
     dict(type='MixerVisualizationHook', interval=200, num_samples=8),
 ]
 default_hooks = dict(

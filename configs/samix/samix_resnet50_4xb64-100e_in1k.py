@@ -15,5 +15,9 @@ optim_wrapper = dict(paramwise_cfg=dict(mixer=dict(lr=0.1, momentum=0.)))
 train_cfg = dict(max_epochs=100)
 custom_hooks = [
     dict(type='SAMixMomentumHook', end_momentum=0.99999),
+    # clean BN statistics of the momentum encoder before every
+    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
+    dict(type='PreciseBNHook', num_samples=1024, interval=1,
+         priority='ABOVE_NORMAL'),
     dict(type='MaskLossAnnealHook', min_weight=0.),
 ]

@@ -20,5 +20,9 @@ param_scheduler = [
 ]
 custom_hooks = [
     dict(type='SAMixMomentumHook', end_momentum=0.99999),
+    # clean BN statistics of the momentum encoder before every
+    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
+    dict(type='PreciseBNHook', num_samples=1024, interval=1,
+         priority='ABOVE_NORMAL'),
     dict(type='MaskLossAnnealHook', min_weight=0.),
 ]

@@ -215,6 +215,17 @@ def summarize(results: List[Dict]) -> Dict:
     return summary
 
 
+def print_summary(summary: Dict) -> None:
+    """One line per method: seeds, minutes, final top-1 mean ± std."""
+    for method, res in summary.items():
+        heads = ', '.join(
+            f'{head} {v["final_mean_std"][0]:.2f} ± '
+            f'{v["final_mean_std"][1]:.2f}' for head, v in res.items()
+            if isinstance(v, dict))
+        print(f'{method:16s} seeds {res["seeds"]} minutes {res["minutes"]}:'
+              f' final {heads}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', required=True,
@@ -261,13 +272,7 @@ def main() -> None:
     print(f'CIFAR-10, {args.per_class} train images per class, '
           f'{args.epochs} epochs, ResNet-18 width {args.width}, '
           f'EMA {args.ema_momentum or "config"}; mean ± std over seeds')
-    for method, res in summary.items():
-        heads = ', '.join(
-            f'{head} {v["final_mean_std"][0]:.2f} ± '
-            f'{v["final_mean_std"][1]:.2f}' for head, v in res.items()
-            if isinstance(v, dict))
-        print(f'{method:16s} seeds {res["seeds"]} minutes {res["minutes"]}:'
-              f' final {heads}')
+    print_summary(summary)
     for line in errors:
         print(f'FAILED {line}', file=sys.stderr)
     if errors:

@@ -67,7 +67,7 @@ from typing import Dict, List, Optional, Tuple
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 from cifar10_accuracy import (METHODS, ROOT, method_config,  # noqa: E402
-                              summarize, val_curves)
+                              print_summary, summarize, val_curves)
 
 #: Loading transforms of the folder configs, dropped for in-memory data.
 LOADERS = ('LoadImageChecked', 'LoadImageFromFile')
@@ -386,23 +386,33 @@ def plot(results: List[Dict], args: argparse.Namespace,
         return []
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    started = args.started_at or time.time()
-    deadline = started + args.time_budget - args.reserve_s
-    resolve_device(args)
+def prepare_data(args: argparse.Namespace) -> Tuple[str, Dict[str, int],
+                                                      float]:
+    """Output folders, registries, the extracted folders and their caches.
+
+    Returns:
+        tuple: The data root, the image counts per split and the time at
+        which extraction ended.
+    """
     stop_runs_on_signals()
     os.makedirs(args.out_dir, exist_ok=True)
     os.makedirs(args.work_dir, exist_ok=True)
     sys.path.insert(0, ROOT)
     from samix_mm.utils import register_all_modules
     register_all_modules(False)
-
-    t0 = time.time()
     data_root = (extract(args.archive, args.extract_dir) if args.archive
                  else osp.abspath(args.data_root))
-    t1 = time.time()
-    counts = build_caches(data_root, args.cache_dir)
+    extracted = time.time()
+    return data_root, build_caches(data_root, args.cache_dir), extracted
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    started = args.started_at or time.time()
+    deadline = started + args.time_budget - args.reserve_s
+    resolve_device(args)
+    t0 = time.time()
+    data_root, counts, t1 = prepare_data(args)
     t2 = time.time()
     epochs = choose_epochs(args, deadline)
     plan = dict(epochs=epochs, budget=budget(args, epochs, counts))
@@ -441,13 +451,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           f'images, {epochs} epochs, ResNet-18 width {args.width}, batch '
           f'{args.batch_size}, amp {args.amp}, EMA '
           f'{args.ema_momentum or "config"}; mean ± std over seeds')
-    for method, res in summary['methods'].items():
-        heads = ', '.join(
-            f'{head} {v["final_mean_std"][0]:.2f} ± '
-            f'{v["final_mean_std"][1]:.2f}' for head, v in res.items()
-            if isinstance(v, dict))
-        print(f'{method:16s} seeds {res["seeds"]} minutes {res["minutes"]}:'
-              f' final {heads}')
+    print_summary(summary['methods'])
     for r in done:
         if not r['complete']:
             print(f'CUT at the deadline: {r["method"]} seed {r["seed"]} '

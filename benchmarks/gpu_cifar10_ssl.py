@@ -56,9 +56,8 @@ from typing import Dict, List, Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from gpu_cifar10 import (ROOT, build_caches, extract,  # noqa: E402
-                         resolve_device, stop_runs_on_signals, train_log,
-                         train_until)
+from gpu_cifar10 import (ROOT, prepare_data, resolve_device,  # noqa: E402
+                         train_log, train_until)
 
 #: Variant -> SSL demo config (CIFAR-stem ResNet-18).
 CONFIGS = {
@@ -265,17 +264,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         # supervised pipeline: more loader processes per run
         share = (os.cpu_count() or 1) // max(1, args.jobs)
         args.workers = max(0, min(7, share - 1))
-    stop_runs_on_signals()
-    os.makedirs(args.out_dir, exist_ok=True)
-    os.makedirs(args.work_dir, exist_ok=True)
-    sys.path.insert(0, ROOT)
-    from samix_mm.utils import register_all_modules
-    register_all_modules(False)
-
     t0 = time.time()
-    data_root = (extract(args.archive, args.extract_dir) if args.archive
-                 else osp.abspath(args.data_root))
-    counts = build_caches(data_root, args.cache_dir)
+    data_root, counts, _ = prepare_data(args)
     t1 = time.time()
     runs = [(v, s) for s in args.seeds for v in reversed(args.variants)]
     if args.epochs == 'auto':

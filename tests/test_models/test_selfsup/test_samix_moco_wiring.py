@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine import Config
 from mmpretrain.structures import DataSample
 
 import samix_mm.models.selfsup.samix_moco as samix_moco_module
@@ -21,10 +20,10 @@ from samix_mm.models.mixers import adjust_mask_area
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 
+from test_samix_moco import FEAT, NUM, QUEUE, SIZE, model_cfg  # noqa: E402
+
 register_all_modules()
-BASE = Config.fromfile(
-    'configs/_base_/models/samix-mocov2_resnet18_cifar.py').model
-NUM, SIZE, FEAT, QUEUE, PTR = 4, 32, 16, 16, 4
+PTR = 4
 LAM_BB, LAM_MB = 0.3, 0.8
 # no fixed points and perm_bb[i] != perm_mb[i] for every i
 PERM_BB, PERM_MB = [1, 2, 3, 0], [3, 0, 1, 2]
@@ -37,14 +36,8 @@ def close(a, b):
 
 
 def build(**overrides):
-    """A narrow ResNet-18 (stage 3: 64 channels, last: 128), 16-d keys."""
-    cfg = copy.deepcopy(BASE.to_dict())
-    cfg['backbone'].update(base_channels=16)
-    cfg['neck'].update(in_channels=128, hid_channels=64, out_channels=FEAT)
-    cfg['mixer'].update(in_channels=64, value_neck_cfg=dict(
-        hidden_channels=16, dropout=0.))
-    cfg.update(feat_dim=FEAT, queue_len=QUEUE, **overrides)
-    model = MODELS.build(cfg)
+    """The narrow model of test_samix_moco (16-d keys, queue of 16)."""
+    model = MODELS.build(model_cfg(**overrides))
     model.train()
     return model
 

@@ -282,3 +282,33 @@ def test_momentum_update_moves_exactly_the_momentum_params(variant):
                                        0.1 * online, msg=name)
         else:  # online, Mixer, mixer_loss, every buffer, the queue
             assert torch.equal(value, before[name]), name
+
+
+def test_backbone_mask_rescales_by_the_lambda_side_mean():
+    """Only masks whose channel-0 (λ-side) mean is further than
+    mean_margin from λ are rescaled to exactly λ."""
+    model = build(mean_margin=0.1)
+    lam = 0.3
+    side = torch.tensor([0.75, 0.35, 0.5, 0.25])  # far, near, far, near
+    mask_a = side[:, None, None, None].expand(NUM, 1, 8, 8).clone()
+    mask_a[:, :, :4] += 0.1  # not constant, same mean
+    mask_a[:, :, 4:] -= 0.1
+    mask = torch.cat([mask_a, 1 - mask_a], dim=1)
+    out = model._backbone_mask(mask, lam)
+    means = out[:, 0].mean(dim=(1, 2))
+    torch.testing.assert_close(means[[0, 2]], torch.full((2, ), lam))
+    torch.testing.assert_close(out[[1, 3]], mask[[1, 3]])
+    torch.testing.assert_close(out.sum(dim=1), torch.ones(NUM, 8, 8))
+
+
+def test_samix_i_runs_without_sample_indices():
+    """SAMix-I needs no dataset indices (only SAMix-C looks them up)."""
+    torch.manual_seed(0)
+    model = build()
+    views = [torch.randn(NUM, 3, SIZE, SIZE) for _ in range(2)]
+    losses = model.loss(views, [DataSample() for _ in range(NUM)])
+    assert all(torch.isfinite(v) for v in losses.values())
+    with pytest.raises(ValueError, match=r"^SAMixMoCo needs two views per "
+                       r"image; use dict\(type='MultiView', num_views=2, "
+                       r"\.\.\.\) in the train pipeline$"):
+        model.loss(views[0], [])

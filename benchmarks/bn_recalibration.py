@@ -40,23 +40,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from samix_mm.registry import MODELS  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from mask_quality import load_model  # noqa: E402
+
 from samix_mm.utils import register_all_modules  # noqa: E402
-from samix_mm.utils.safe_checkpoint import safe_load  # noqa: E402
 
 HEADS = ('one_k', 'mix_k', 'one_q')
-
-
-def load_model(cfg: Config, checkpoint: str) -> nn.Module:
-    """Build the config's SAMixClassifier (with the top-level data
-    preprocessor) and load ``checkpoint`` with ``safe_load``."""
-    model_cfg = cfg.model.to_dict()
-    if 'data_preprocessor' in cfg:
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-    model = MODELS.build(model_cfg)
-    state = safe_load(checkpoint, map_location='cpu')['state_dict']
-    model.load_state_dict(state, strict=True)
-    return model.eval()
 
 
 def build_loaders(cfg: Config, aug: bool = False, seed: int = 0) -> tuple:

@@ -30,6 +30,7 @@ import argparse
 import json
 import os.path as osp
 import sys
+from typing import Union
 
 import numpy as np
 import torch
@@ -46,11 +47,14 @@ from samix_mm.utils import register_all_modules  # noqa: E402
 from samix_mm.utils.safe_checkpoint import safe_load  # noqa: E402
 
 
-def load_model(config: str, checkpoint: str):
-    """Build a SAMixClassifier from ``config`` with ``checkpoint`` weights."""
-    cfg = Config.fromfile(config)
+def load_model(config: Union[str, Config], checkpoint: str):
+    """Build a SAMixClassifier from ``config`` (a path or a loaded config,
+    with its top-level data preprocessor, as the Runner does) and load
+    ``checkpoint`` with ``safe_load``."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
     model_cfg = cfg.model.to_dict()
-    model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
+    if 'data_preprocessor' in cfg:
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
     model = MODELS.build(model_cfg)
     state = safe_load(checkpoint, map_location='cpu')['state_dict']
     model.load_state_dict(state, strict=True)

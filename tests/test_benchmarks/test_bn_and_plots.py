@@ -41,7 +41,8 @@ def corrupt_ckpt(tmp_path_factory, bn_script):
     cfg = Config.fromfile(TINY)
     model_cfg = cfg.model.to_dict()
     model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-    model = bn_script.MODELS.build(model_cfg)
+    from samix_mm.registry import MODELS
+    model = MODELS.build(model_cfg)
     model.init_weights()
     for module in model.backbone_k.layer4.modules():
         if isinstance(module, torch.nn.BatchNorm2d):

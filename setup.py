@@ -36,6 +36,7 @@ setup(
     parse_requirements('requirements/mminstall.txt'),
     extras_require={
         'detection': parse_requirements('requirements/detection.txt'),
+        'optional': parse_requirements('requirements/optional.txt'),
         'tests': parse_requirements('requirements/tests.txt'),
     },
     license='Apache License 2.0',

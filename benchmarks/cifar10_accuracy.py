@@ -15,11 +15,15 @@ plain mixup CE or by one form of ``SAMixLoss`` (η = 0.5).
 
 Each (method, seed) runs ``tools/train.py`` in a subprocess with
 ``--threads`` threads; ``--jobs`` of them run at once. Each finished run
-writes ``OUT_DIR/<method>_seed<seed>.json`` (top-1 of every evaluated head
-after each evaluation, wall time); a run whose JSON exists is skipped, so an
-interrupted benchmark continues where it stopped. The summary (mean ± std
-over seeds of the final and the best top-1 per head) is printed and written
-to ``OUT_DIR/summary.json``.
+writes ``OUT_DIR/<method>_seed<seed>.json`` (top-1 after each evaluation:
+``accuracy/top1``, the model's answer, and for AutoMix/SAMix every head's
+``accuracy/top1_<head>`` and their best ``accuracy/top1_best``; wall time);
+a run whose JSON exists is skipped, so an interrupted benchmark continues
+where it stopped. The summary (mean ± std over seeds of the final and the
+best top-1 per head, ``top1`` being the answer) is printed and written to
+``OUT_DIR/summary.json``. Logs and JSON files written when
+``accuracy/top1`` named the best head are read with that value as
+``best``.
 
 Example::
 
@@ -36,7 +40,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from mmengine.config import Config
 
@@ -55,6 +59,8 @@ MIXER_LOSSES = {
 }
 METHODS = list(CONFIGS) + list(MIXER_LOSSES)
 DATASET = 'configs/_base_/datasets/cifar10_folder_bs100.py'
+#: The best head's top-1; older logs named it ``accuracy/top1``.
+BEST = 'accuracy/top1_best'
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
            'horse', 'ship', 'truck')
 
@@ -173,15 +179,39 @@ def budget(args) -> Dict:
                 val_interval=args.val_interval)
 
 
+def top1_names(values: Dict[str, Any]) -> Dict[str, Any]:
+    """``values`` keyed by today's top-1 names.
+
+    In older logs ``accuracy/top1`` of a multi-head model was its best
+    head (now ``accuracy/top1_best``; ``accuracy/top1`` is the model's
+    answer). A log row or curve dict with per-head keys, ``accuracy/top1``
+    and no ``accuracy/top1_best`` is of that kind: its ``accuracy/top1``
+    is renamed. Single-head runs (baselines) are the same in both.
+
+    Args:
+        values (dict): A log row or ``{key: curve}`` of one run.
+
+    Returns:
+        dict: ``values``, renamed where needed (a new dict then).
+    """
+    heads = any(k.startswith('accuracy/top1_') for k in values)
+    if not heads or 'accuracy/top1' not in values or BEST in values:
+        return values
+    renamed = {k: v for k, v in values.items() if k != 'accuracy/top1'}
+    renamed[BEST] = values['accuracy/top1']
+    return renamed
+
+
 def val_curves(work_dir: str) -> Dict[str, List[float]]:
-    """Top-1 of every head after each epoch, from the newest run's log."""
+    """Top-1 (answer, heads, best) after each epoch, from the newest run's
+    log, by today's names (:func:`top1_names`)."""
     runs = sorted(d for d in os.listdir(work_dir)
                   if osp.isfile(osp.join(work_dir, d, 'vis_data',
                                          'scalars.json')))
     curves: Dict[str, List[float]] = {}
     with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
         for row in map(json.loads, f):
-            for key, value in row.items():
+            for key, value in top1_names(row).items():
                 if key.startswith('accuracy/top1'):
                     curves.setdefault(key, []).append(value)
     return curves
@@ -195,14 +225,18 @@ def mean_std(values: List[float]) -> List[float]:
 
 
 def summarize(results: List[Dict]) -> Dict:
-    """Per method and head: mean ± std of the final and best top-1."""
+    """Per method and head: mean ± std of the final and best top-1.
+
+    Heads are named by what follows ``accuracy/top1_`` (``one_k``, ...,
+    ``best``); ``top1`` is ``accuracy/top1``, the model's answer.
+    """
     summary: Dict[str, Dict] = {}
     for res in results:
         method = summary.setdefault(res['method'], dict(seeds=[],
                                                         minutes=[]))
         method['seeds'].append(res['seed'])
         method['minutes'].append(round(res['minutes'], 1))
-        for key, curve in res['top1'].items():
+        for key, curve in top1_names(res['top1']).items():
             head = key.split('top1')[-1].lstrip('_') or 'top1'
             runs = method.setdefault(head, dict(final=[], best=[]))
             runs['final'].append(curve[-1])

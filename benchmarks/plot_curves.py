@@ -8,8 +8,8 @@ validation rows carry ``accuracy/top1*`` with ``step`` (the epoch of an
 epoch-based run). Two figures are written to ``--out-dir``:
 
 * ``top1.png``: top-1 of every head (``accuracy/top1_one_k``, ``_mix_k``,
-  ``_one_q``, ``_mix_q`` or plain ``accuracy/top1``) per epoch, one line
-  per (run, head),
+  ``_one_q``, ``_mix_q``; plain ``accuracy/top1`` for single-head models)
+  per epoch, one line per (run, head),
 * ``loss.png``: the training loss against iteration, smoothed with a
   moving average of ``--smooth`` logged points; ``--terms`` adds every
   ``loss_*`` term (one panel per term).
@@ -95,8 +95,17 @@ def parse_runs(items: List[str], pattern: Optional[str]) -> Dict[str, str]:
 
 def top1_keys(val: List[dict]) -> List[str]:
     """The per-head top-1 keys of a run in head order, or the plain
-    ``accuracy/top1`` when there are none (it is their best otherwise)."""
-    keys = {k for r in val for k in r if k.startswith('accuracy/top1_')}
+    ``accuracy/top1`` when there are none.
+
+    With per-head keys, ``accuracy/top1`` (the model's answer, ``one_k``;
+    the best head in older logs) and ``accuracy/top1_best`` repeat one of
+    the heads and are not drawn.
+    """
+    keys = {
+        k
+        for r in val for k in r
+        if k.startswith('accuracy/top1_') and k != 'accuracy/top1_best'
+    }
     order = [f'accuracy/top1_{h}' for h in HEADS]
     return sorted(keys, key=lambda k: (order + [k]).index(k)) or (
         ['accuracy/top1'] if any('accuracy/top1' in r for r in val) else [])

@@ -3,16 +3,21 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
 from mmengine.runner import Runner
 
 from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
+from samix_mm.utils.config_errors import config_errors_in_one_line
 from samix_mm.utils.cpu_memory import keep_freed_cpu_memory
 from samix_mm.utils.dist_utils import (setup_cpu_distributed,
                                        teardown_distributed)
+from samix_mm.utils.tool_config import merge_cfg_options, set_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,7 +32,9 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or with no value (or '
         '"auto") from the latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed precision training')
+        '--amp',
+        action='store_true',
+        help='mixed precision training (AmpOptimWrapper, needs a GPU)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -46,16 +53,29 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def amp_device_available() -> bool:
+    """Whether mmengine's ``AmpOptimWrapper`` has a device to run on."""
+    return (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available())
+
+
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Merge the command-line arguments into the config."""
+    """Merge the command-line arguments into the config.
+
+    Raises:
+        ValueError: ``--amp`` without a GPU or with an optimizer wrapper
+            other than ``OptimWrapper``/``AmpOptimWrapper``, or a
+            ``--cfg-options`` key that would do nothing.
+        FileNotFoundError: ``--resume`` names a missing checkpoint.
+    """
     cfg.launcher = args.launcher
-    # work_dir: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     if args.amp:
+        if not amp_device_available():
+            raise ValueError(
+                '--amp needs a GPU (mmengine\'s AmpOptimWrapper runs on '
+                'CUDA, NPU, MLU or MUSA devices) and this machine has none; '
+                'run without --amp to train in float32')
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper '
@@ -72,8 +92,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 'existing .pth file or use --resume alone for the latest one')
         cfg.resume = True
         cfg.load_from = args.resume
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     return cfg
 
 
@@ -81,15 +100,19 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    try:
+        cfg = merge_args(cfg, args)
+    except (ValueError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
     setup_cpu_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
         keep_freed_cpu_memory()  # reuse freed activations, no page faults
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    with config_errors_in_one_line():
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        runner.train()
     if runner.rank == 0:
         print(f'[samix_mm] done: logs and checkpoints in {runner.work_dir}')
         drawn = [getattr(hook, 'last_path', None) for hook in runner.hooks]

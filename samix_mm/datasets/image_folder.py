@@ -10,10 +10,8 @@ from samix_mm.registry import DATASETS
 
 #: Extensions of the image files that are read (lower case).
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
-_SET_ROOT = ("set data_root='path/to/dataset' in the config or "
-             '--cfg-options train_dataloader.dataset.data_root=... '
-             'val_dataloader.dataset.data_root=... '
-             'test_dataloader.dataset.data_root=...')
+_SET_ROOT = ('run with DATA_ROOT=path/to/dataset (the configs read it '
+             'when the file is read) or set data_root in the config')
 
 
 @DATASETS.register_module()

@@ -6,4 +6,5 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .mixers import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
+from .tta import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -169,3 +169,44 @@ def test_ssl_sweep_script_smoke(tmp_path):
     assert momentum[0]['encoder'] == 'momentum'
     cfg = (tmp_path / 'work' / 'cfg' / 'samix_strong.py').read_text()
     assert 'brightness=0.8' in cfg and 'in_channels=32' in cfg
+
+
+def load_cifar10_accuracy():
+    sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+    try:
+        import cifar10_accuracy
+    finally:
+        sys.path.pop(0)
+    return cifar10_accuracy
+
+
+def write_scalars(work_dir, rows):
+    logs = work_dir / '20261201_000000' / 'vis_data'
+    logs.mkdir(parents=True)
+    (logs / 'scalars.json').write_text(
+        ''.join(json.dumps(r) + '\n' for r in rows))
+
+
+@pytest.mark.parametrize('old', [True, False])
+def test_cifar10_accuracy_reads_old_and_new_top1_names(tmp_path, old):
+    """``accuracy/top1`` is the answer (one_k) and ``best`` the best head;
+    logs where ``accuracy/top1`` was the best head read the same."""
+    bench = load_cifar10_accuracy()
+    heads = {'accuracy/top1_one_k': 20., 'accuracy/top1_one_q': 30.}
+    val = dict(heads, step=1)
+    val.update({'accuracy/top1': 30.} if old else {
+        'accuracy/top1': 20., 'accuracy/top1_best': 30.})
+    write_scalars(tmp_path / 'samix', [dict(loss=2., iter=1), val])
+    write_scalars(tmp_path / 'mixup', [{'accuracy/top1': 25., 'step': 1}])
+    samix = bench.val_curves(str(tmp_path / 'samix'))
+    assert samix['accuracy/top1_best'] == [30.]
+    assert samix.get('accuracy/top1') == (None if old else [20.])
+    assert bench.val_curves(str(tmp_path / 'mixup')) == {
+        'accuracy/top1': [25.]}
+    # per-run JSON files of older runs are summarised by today's names
+    stored = {k: [v] for k, v in val.items() if k != 'step'}
+    summary = bench.summarize([
+        dict(method='samix', seed=0, minutes=1., top1=stored)])['samix']
+    assert summary['best']['final'] == [30.]
+    assert summary['one_k']['final'] == [20.]
+    assert ('top1' in summary) is not old

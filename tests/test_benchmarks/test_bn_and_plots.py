@@ -207,6 +207,23 @@ def test_plot_curves_helpers(tmp_path):
         'b': 'a/b/', 'x': 'c/d'}
 
 
+@pytest.mark.parametrize('names', ['today', 'old', 'single'])
+def test_plot_curves_draws_each_head_once(names):
+    """The answer (``accuracy/top1``, one_k) and ``accuracy/top1_best``
+    repeat a head and are not drawn again; a single-head run draws
+    ``accuracy/top1``."""
+    plot = load_script('plot_curves')
+    heads = {f'accuracy/top1_{h}': 10. + i
+             for i, h in enumerate(('mix_q', 'one_q', 'mix_k', 'one_k'))}
+    row = dict(today={**heads, 'accuracy/top1': 13.,
+                      'accuracy/top1_best': 13.},
+               old={**heads, 'accuracy/top1': 13.},
+               single={'accuracy/top1': 5.})[names]
+    expected = ['accuracy/top1'] if names == 'single' else [
+        f'accuracy/top1_{h}' for h in ('one_k', 'mix_k', 'one_q', 'mix_q')]
+    assert plot.top1_keys([dict(row, step=1)]) == expected
+
+
 def test_plot_curves_missing_scalars(tmp_path):
     write_work_dir(tmp_path / 'good')
     empty = tmp_path / 'not_a_run'

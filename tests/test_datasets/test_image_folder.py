@@ -5,7 +5,10 @@ import pytest
 
 from samix_mm.datasets import ImageFolder
 from samix_mm.datasets.transforms import LoadImageChecked
+from samix_mm.utils import register_all_modules
 
+# as outside a Runner: the default scope finds samix_mm's transforms
+register_all_modules()
 PIPELINE = [dict(type='LoadImageChecked'), dict(type='PackInputs')]
 
 
@@ -32,7 +35,7 @@ def test_loads_folder_per_class(tmp_path):
 
 @pytest.mark.parametrize('data_root', ['', 'does/not/exist'])
 def test_missing_data_root(data_root):
-    with pytest.raises(ValueError, match='set data_root=') as err:
+    with pytest.raises(ValueError, match='run with DATA_ROOT=path/to/dataset') as err:
         ImageFolder(data_root=data_root)
     assert '\n' not in str(err.value)
 

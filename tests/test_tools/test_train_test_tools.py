@@ -87,6 +87,7 @@ def test_test_tool_reports_all_heads(trained, tmp_path):
                 str(tmp_path), '--out', str(out)], timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'accuracy/top1_mix_q' in proc.stdout
+    assert 'accuracy/top1_best' in proc.stdout
     assert out.is_file()
 
 
@@ -104,15 +105,19 @@ def test_test_tool_refuses_checkpoint_of_another_model(trained, tmp_path):
 
 
 def test_unknown_component_type_is_named(tmp_path):
-    proc = train(tmp_path, '--cfg-options', 'model.mixer.type=NoSuchMixer')
+    proc = train(tmp_path, '--cfg-options', 'model.mixer.type=PixelMixr')
     assert proc.returncode != 0
-    assert 'NoSuchMixer' in proc.stderr.strip().splitlines()[-1]
+    assert proc.stderr.strip().splitlines() == [
+        "error: no type 'PixelMixr' in the samix_mm::model registry; did "
+        "you mean 'PixelMixer'?"]
 
 
 def test_unknown_config_key_is_named(tmp_path):
-    proc = train(tmp_path, '--cfg-options', 'model.mixer.no_such_key=1')
+    proc = train(tmp_path, '--cfg-options', 'model.mixer.lam_concatt=True')
     assert proc.returncode != 0
-    assert 'no_such_key' in proc.stderr.strip().splitlines()[-1]
+    assert proc.stderr.strip().splitlines() == [
+        'error: PixelMixer (samix_mm.models.mixers.pixel_mixer) has no '
+        "argument 'lam_concatt'; did you mean 'lam_concat'?"]
 
 
 def test_dist_train_two_cpu_processes(tmp_path):

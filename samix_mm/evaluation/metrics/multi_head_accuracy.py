@@ -1,5 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Top-k accuracy of every head of a multi-head model."""
+"""Top-k accuracy of a multi-head model: its answer and every head."""
 from typing import Dict, List, Sequence
 
 import torch
@@ -11,13 +11,21 @@ from samix_mm.registry import METRICS
 
 @METRICS.register_module()
 class MultiHeadAccuracy(BaseMetric):
-    """Top-k accuracy of each head whose scores a model stores.
+    """Top-k accuracy of the model's answer and of each head it scores.
 
     SAMix predicts with four heads (``one_k``, ``mix_k``, ``one_q``,
-    ``mix_q``) and stores ``pred_score_<head>`` in each data sample; this
-    metric reports ``<prefix>/top1_<head>`` for each, plus the best head as
-    ``<prefix>/top1`` (the number SAMix reports). The accuracy itself is
-    mmpretrain's :meth:`Accuracy.calculate`.
+    ``mix_q``): its answer ``pred_score`` is the ``one_k`` head's (the
+    momentum encoder, the one exported), and every head's scores are
+    stored as ``pred_score_<head>``. The metric reports:
+
+    * ``<prefix>/top{k}``: the answer, computed from ``pred_score`` as
+      mmpretrain's ``Accuracy`` does, so it equals what ``tools/test.py
+      --out`` dumps and mmpretrain's ``eval_metric.py`` computes,
+    * ``<prefix>/top{k}_<head>``: each head,
+    * ``<prefix>/top{k}_best``: the best head (the number the original
+      SAMix code reports).
+
+    The accuracy itself is mmpretrain's :meth:`Accuracy.calculate`.
 
     Args:
         heads (Sequence[str]): Head names. Defaults to the four SAMix heads.
@@ -27,6 +35,8 @@ class MultiHeadAccuracy(BaseMetric):
         prefix (str): Metric name prefix. Defaults to 'accuracy'.
     """
     default_prefix = 'accuracy'
+    #: The model's answer among the results (mmpretrain's name).
+    answer = 'pred_score'
 
     def __init__(self,
                  heads: Sequence[str] = ('one_k', 'mix_k', 'one_q', 'mix_q'),
@@ -40,27 +50,37 @@ class MultiHeadAccuracy(BaseMetric):
         self.topk = tuple(topk)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep the answer's, every head's scores and the label."""
+        fields = [self.answer] + [f'pred_score_{h}' for h in self.heads]
         for sample in data_samples:
-            missing = [h for h in self.heads
-                       if f'pred_score_{h}' not in sample]
+            missing = [f for f in fields if f not in sample]
             if missing:
                 raise KeyError(
-                    f'the model gave no pred_score_{missing[0]}; '
-                    'MultiHeadAccuracy works with SAMixClassifier, use '
+                    f'the model gave no {missing[0]}; MultiHeadAccuracy '
+                    'works with SAMixClassifier, use '
                     "dict(type='Accuracy') for other models")
-            result = {h: sample[f'pred_score_{h}'].cpu() for h in self.heads}
+            result = {f: sample[f].cpu() for f in fields}
             result['gt_label'] = sample['gt_label'].cpu()
             self.results.append(result)
 
+    def _topk(self, results: List[dict], field: str,
+              target: torch.Tensor) -> List[float]:
+        """Top-k accuracies (one per k) of the scores in ``field``."""
+        pred = torch.stack([r[field] for r in results])
+        accs = Accuracy.calculate(pred, target, self.topk, thrs=(0., ))
+        return [float(acc[0]) for acc in accs]
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """``top{k}`` (answer), ``top{k}_<head>`` and ``top{k}_best``."""
         target = torch.cat([r['gt_label'] for r in results])
-        metrics = {}
+        metrics = dict(
+            zip((f'top{k}' for k in self.topk),
+                self._topk(results, self.answer, target)))
         for head in self.heads:
-            pred = torch.stack([r[head] for r in results])
-            accs = Accuracy.calculate(pred, target, self.topk, thrs=(0., ))
-            for k, acc in zip(self.topk, accs):
-                metrics[f'top{k}_{head}'] = float(acc[0])
+            accs = self._topk(results, f'pred_score_{head}', target)
+            metrics.update(
+                zip((f'top{k}_{head}' for k in self.topk), accs))
         for k in self.topk:
-            metrics[f'top{k}'] = max(metrics[f'top{k}_{h}']
-                                     for h in self.heads)
+            metrics[f'top{k}_best'] = max(metrics[f'top{k}_{h}']
+                                          for h in self.heads)
         return metrics

@@ -1,8 +1,12 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-from .mix_grid import (denormalize, draw_mix_grid, mask_to_grey,
-                       mixed_batch_grid, normalization_of, tile, untouched)
+from .mix_grid import (cell_box, cell_size_of, class_names, denormalize,
+                       draw_mix_grid, gt_labels, mix_batch, mixed_batch_grid,
+                       normalization_of, picture_size, row_titles, untouched,
+                       write_picture)
 
 __all__ = [
-    'denormalize', 'draw_mix_grid', 'mask_to_grey', 'mixed_batch_grid',
-    'normalization_of', 'tile', 'untouched'
+    'cell_box', 'cell_size_of', 'class_names', 'denormalize',
+    'draw_mix_grid', 'gt_labels', 'mix_batch', 'mixed_batch_grid',
+    'normalization_of', 'picture_size', 'row_titles', 'untouched',
+    'write_picture'
 ]

@@ -10,28 +10,28 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from matplotlib import colormaps
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from mmengine.visualization import BaseVisBackend
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from samix_mm.engine.hooks import MixerVisualizationHook
 from samix_mm.models.classifiers import SAMixClassifier
-from samix_mm.registry import MODELS
+from samix_mm.registry import MODELS, VISBACKENDS
 from samix_mm.utils import register_all_modules
-from samix_mm.visualization import (denormalize, draw_mix_grid,
-                                    mixed_batch_grid, normalization_of)
+from samix_mm.visualization import (cell_box, cell_size_of, class_names,
+                                    denormalize, draw_mix_grid, mix_batch,
+                                    normalization_of, picture_size,
+                                    row_titles)
+from samix_mm.visualization.mix_grid import MASK_CMAP, PAD
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(ROOT, 'tests', 'data', 'samix_tiny_synthetic.py')
 MEAN, STD = [126.4, 126.7, 127.7], [60.4, 60.7, 61.1]
-
-
-def cell(grid, row, col, size=32, pad=2):
-    top, left = pad + row * (size + pad), pad + col * (size + pad)
-    return grid[top:top + size, left:left + size]
 
 
 def bgr_batch(num, size=32, seed=0):
@@ -53,31 +53,72 @@ def test_denormalize_inverts_the_preprocessor(to_rgb):
     np.testing.assert_array_equal(pictures, raw.permute(0, 2, 3, 1).numpy())
 
 
-def test_grid_layout_mask_and_mixed_columns():
-    num, pad = 5, 2
+def enlarged(image, cell_hw):
+    """An (H, W[, 3]) picture enlarged to ``cell_hw`` (nearest)."""
+    scale = cell_hw[0] // image.shape[0]
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def cell(picture, row, col, cell_hw=(160, 160)):
+    top, left, bottom, right = cell_box(row, col, cell_hw)
+    return picture[top:bottom, left:right].astype(int)
+
+
+def test_grid_cells_show_images_heat_map_and_mix():
+    num = 3
     prep = ClsDataPreprocessor(mean=MEAN, std=STD, to_rgb=True)
-    a = prep(dict(inputs=bgr_batch(num, seed=1)), False)['inputs']
-    b = prep(dict(inputs=bgr_batch(num, seed=2)), False)['inputs']
+    raw_a, raw_b = bgr_batch(num, seed=1), bgr_batch(num, seed=2)
+    a = prep(dict(inputs=raw_a), False)['inputs']
+    b = prep(dict(inputs=raw_b), False)['inputs']
     m = torch.rand(num, 1, 32, 32, generator=torch.Generator().manual_seed(3))
     mask = torch.cat([m, 1 - m], dim=1)
     mix = dict(a=a, b=b, mask=mask, mixed=a * m + b * (1 - m), lam=0.5)
-    grid = draw_mix_grid(mix, MEAN, STD, True, pad=pad)
+    picture = draw_mix_grid(mix, MEAN, STD, True)
 
-    assert grid.dtype == np.uint8
-    assert grid.shape == (num * 32 + (num + 1) * pad, 4 * 32 + 5 * pad, 3)
-    assert (grid[:pad] == 255).all() and (grid[:, 34:36] == 255).all()
-    m_np = m[:, 0].numpy()
+    # 32 px images are drawn 5 times larger, in RGB
+    assert cell_size_of((32, 32)) == (160, 160)
+    assert picture.dtype == np.uint8
+    assert picture.shape == (*picture_size(num, (160, 160)), 3)
+    assert (picture[:PAD] == 255).all()  # white margin
+    viridis = colormaps[MASK_CMAP]
     for row in range(num):
-        a_img, b_img = cell(grid, row, 0), cell(grid, row, 1)
-        mask_img, mixed_img = cell(grid, row, 2), cell(grid, row, 3)
-        # the mask column is the weight of A, in grey: 255 * m
-        expected = np.round(m_np[row] * 255)
-        for channel in range(3):
-            np.testing.assert_array_equal(mask_img[..., channel], expected)
+        rgb_a = raw_a[row].flip(0).permute(1, 2, 0).numpy()
+        rgb_b = raw_b[row].flip(0).permute(1, 2, 0).numpy()
+        np.testing.assert_array_equal(cell(picture, row, 0),
+                                      enlarged(rgb_a, (160, 160)))
+        np.testing.assert_array_equal(cell(picture, row, 1),
+                                      enlarged(rgb_b, (160, 160)))
+        # the mask column is the weight of A as a heat map
+        heat = viridis(enlarged(m[row, 0].numpy(), (160, 160)))[..., :3]
+        assert np.abs(cell(picture, row, 2) - heat * 255).max() <= 1
         # the mixed column is A * m + B * (1 - m) in pixels
-        blend = a_img * m_np[row, ..., None] + \
-            b_img * (1 - m_np[row, ..., None])
-        assert np.abs(mixed_img - blend).max() <= 0.5 + 1e-3
+        weight = enlarged(m[row, 0].numpy(), (160, 160))[..., None]
+        blend = enlarged(rgb_a, (160, 160)) * weight + \
+            enlarged(rgb_b, (160, 160)) * (1 - weight)
+        assert np.abs(cell(picture, row, 3) - blend).max() <= 0.5 + 1e-3
+    # large images keep their size
+    assert cell_size_of((224, 200)) == (224, 200)
+    assert cell_size_of((96, 48)) == (192, 96)
+
+
+def test_row_titles_name_the_classes_and_lambda():
+    classes = ['circle', 'square', 'a very long class name indeed']
+    assert row_titles(0.3, 0.25, 0, 1, classes) == [
+        'A: circle', 'B: square', 'mask of A, mean 0.25', 'mixed, λ = 0.30'
+    ]
+    long_name = row_titles(0.5, 0.5, 2, 7, classes)
+    assert long_name[:2] == ['A: a very long class n…', 'B: 7']
+    assert row_titles(0.5, 0.5, 2, 0)[:2] == ['A: 2', 'B: 0']
+    assert row_titles(0.5, 0.5)[:2] == ['A', 'B']
+
+
+def test_class_names_come_from_dataset_then_checkpoint():
+    dataset = SimpleNamespace(metainfo=dict(classes=('cat', 'dog')))
+    saved = dict(meta=dict(dataset_meta=dict(classes=('x', 'y'))))
+    assert class_names(dataset, saved) == ['cat', 'dog']
+    assert class_names(SimpleNamespace(metainfo={}), saved) == ['x', 'y']
+    assert class_names(None, dict(state_dict={})) is None
+    assert class_names() is None
 
 
 @pytest.fixture(scope='module')
@@ -111,10 +152,11 @@ def test_mix_for_display_mixes_like_the_classifier(tiny_cfg):
     assert torch.equal(model.backbone_k.bn1.running_mean, bn)
 
 
-def test_mixed_batch_grid_leaves_model_and_rng_untouched(tiny_cfg):
+def test_mix_batch_leaves_model_and_rng_untouched(tiny_cfg):
     cfg = copy.deepcopy(tiny_cfg.model)
     # a list of k makes the Mixer draw from python's random module
     cfg.mixer.lam_mul_k = [0.1, 0.25, 0.5]
+    cfg.data_preprocessor = tiny_cfg.data_preprocessor
     model = MODELS.build(cfg)
     model.train()
     model.backbone.layer1.eval()  # a sub-module deliberately in eval
@@ -122,18 +164,23 @@ def test_mixed_batch_grid_leaves_model_and_rng_untouched(tiny_cfg):
                  data_samples=[DataSample().set_gt_label(i) for i in range(6)])
     bn = model.backbone_k.bn1.running_mean.clone()
     state = random.getstate()
-    grid = mixed_batch_grid(model, batch, num_samples=3, lam=0.5)
-    assert grid.shape == (3 * 32 + 4 * 2, 4 * 32 + 5 * 2, 3)
-    np.testing.assert_array_equal(cell(grid, 0, 0),
-                                  batch['inputs'][0].permute(1, 2, 0))
-    np.testing.assert_array_equal(cell(grid, 0, 1),
-                                  batch['inputs'][2].permute(1, 2, 0))
+    mix = mix_batch(model, batch, num_samples=3, lam=0.4)
+    # the first 3 samples, normalised by the model's preprocessor
+    expected = model.data_preprocessor(
+        dict(inputs=batch['inputs'][:3]), False)['inputs']
+    assert torch.equal(mix['a'], expected)
+    assert mix['mask'].shape == (3, 2, 32, 32) and mix['lam'] == 0.4
+    # sample i is mixed with sample i - 1, labels included
+    assert torch.equal(mix['b'], expected.roll(1, dims=0))
+    assert mix['label_a'] == [0, 1, 2] and mix['label_b'] == [2, 0, 1]
     assert random.getstate() == state
     assert model.training and model.backbone.training
     assert not model.backbone.layer1.training
     assert torch.equal(model.backbone_k.bn1.running_mean, bn)
+    unlabelled = mix_batch(model, dict(inputs=batch['inputs']), 2)
+    assert unlabelled['label_a'] is None and unlabelled['label_b'] is None
     with pytest.raises(TypeError, match='no mix_for_display'):
-        mixed_batch_grid(nn.Linear(2, 2), batch)
+        mix_batch(nn.Linear(2, 2), batch)
 
 
 def test_hook_arguments_and_model_check():
@@ -143,6 +190,23 @@ def test_hook_arguments_and_model_check():
     runner = SimpleNamespace(model=nn.Linear(2, 2))
     with pytest.raises(TypeError, match='needs a model with mix_for_display'):
         MixerVisualizationHook().before_train(runner)
+
+
+@VISBACKENDS.register_module(force=True)
+class RecordingVisBackend(BaseVisBackend):
+    """Keep every image it is given, as a Tensorboard backend would."""
+
+    images = []
+
+    @property
+    def experiment(self):
+        return self
+
+    def _init_env(self):
+        pass
+
+    def add_image(self, name, image, step=0, **kwargs):
+        self.images.append((name, step, image.copy()))
 
 
 class LossRecorder(Hook):
@@ -165,6 +229,10 @@ def short_run(work_dir, with_hook):
     cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=100)
     cfg.default_hooks.checkpoint = None
     cfg.custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.9999)]
+    cfg.visualizer.vis_backends = [
+        dict(type='LocalVisBackend'),
+        dict(type='RecordingVisBackend')
+    ]
     if with_hook:
         cfg.custom_hooks.append(
             dict(type='MixerVisualizationHook', interval=3, num_samples=4,
@@ -187,6 +255,7 @@ def test_hook_writes_pictures_and_keeps_training_identical(
         return display(self, inputs, lam)
 
     monkeypatch.setattr(SAMixClassifier, 'mix_for_display', greedy_display)
+    monkeypatch.setattr(RecordingVisBackend, 'images', [])
     runner, losses = short_run(tmp_path / 'with', True)
     vis_dir = osp.join(runner.work_dir, 'mix_vis')
     # every 3rd iteration and the last one (4)
@@ -194,10 +263,18 @@ def test_hook_writes_pictures_and_keeps_training_identical(
     hook = [h for h in runner.hooks
             if isinstance(h, MixerVisualizationHook)][0]
     assert hook.last_path == osp.join(vis_dir, 'iter_4.png')
-    grid = mmcv.imread(hook.last_path)
-    assert grid.shape == (4 * 32 + 5 * 2, 4 * 32 + 5 * 2, 3)
+    picture = mmcv.imread(hook.last_path, channel_order='rgb')
+    assert picture.shape == (*picture_size(4, (160, 160)), 3)
     log = open(runner.logger.log_file).read()
     assert f'saved to {hook.last_path}' in log
+    # every backend of runner.visualizer got the same pictures
+    recorded = RecordingVisBackend.images
+    assert [(name, step) for name, step, _ in recorded] == [('mix_vis', 3),
+                                                            ('mix_vis', 4)]
+    np.testing.assert_array_equal(recorded[-1][2], picture)
+    local = osp.join(runner.log_dir, 'vis_data', 'vis_image', 'mix_vis_4.png')
+    np.testing.assert_array_equal(mmcv.imread(local), mmcv.imread(
+        hook.last_path))
 
     monkeypatch.undo()
     plain, plain_losses = short_run(tmp_path / 'without', False)

@@ -3,14 +3,14 @@
 import os.path as osp
 from typing import Optional
 
-import mmcv
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import nn
 
 from samix_mm.registry import HOOKS
-from samix_mm.visualization import mixed_batch_grid
+from samix_mm.visualization import (class_names, mixed_batch_grid,
+                                    write_picture)
 
 
 @HOOKS.register_module()
@@ -19,9 +19,15 @@ class MixerVisualizationHook(Hook):
 
     After every ``interval``-th training iteration, and after the last one,
     the first ``num_samples`` images of that iteration's batch are drawn as
-    rows ``[A | B (partner) | mask of A (grey, white = A) | mixed]`` into
-    ``work_dir/mix_vis/iter_<k>.png``, k being the iteration count of the
-    logs (1-based). The path is logged and kept in :attr:`last_path`.
+    rows ``[A | B (partner) | mask of A (heat map) | mixed]``, titled with
+    the class names of A and B and λ
+    (:func:`samix_mm.visualization.mixed_batch_grid`, the drawing of
+    ``tools/analysis_tools/visualize_mixed_samples.py``). The picture goes
+    to every backend of ``runner.visualizer`` as image ``mix_vis`` at step
+    k (``LocalVisBackend``: ``<log_dir>/vis_data/vis_image/mix_vis_<k>.png``,
+    Tensorboard, ...) and to ``work_dir/mix_vis/iter_<k>.png``, k being the
+    iteration count of the logs (1-based). That path is logged and kept in
+    :attr:`last_path`.
 
     Only rank 0 draws. The model runs in eval mode under ``no_grad``, and
     its train/eval flags and the python, numpy and torch random states are
@@ -90,12 +96,13 @@ class MixerVisualizationHook(Hook):
             self.is_last_train_iter(runner)
         if not due or runner.rank != 0 or data_batch is None:
             return
-        grid = mixed_batch_grid(self._model(runner), data_batch,
-                                self.num_samples, self.lam)
-        path = osp.join(runner.work_dir, 'mix_vis',
-                        f'iter_{runner.iter + 1}.png')
-        if not mmcv.imwrite(grid, path):
-            raise OSError(f'could not write {path}')
+        picture = mixed_batch_grid(
+            self._model(runner), data_batch, self.num_samples, self.lam,
+            class_names(runner.train_dataloader.dataset))
+        step = runner.iter + 1
+        runner.visualizer.add_image('mix_vis', picture, step=step)
+        path = osp.join(runner.work_dir, 'mix_vis', f'iter_{step}.png')
+        write_picture(picture, path)
         self.last_path = path
         runner.logger.info(f'mixed samples (A | B | mask of A | mixed, '
                            f'lam={self.lam}) saved to {path}')

@@ -9,12 +9,14 @@
 # neither.
 _base_ = 'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py'
 
-# The converted backbone: set this path, or override both init_cfg
-# checkpoints with --cfg-options (see README.md). Make it with
+# Where the data and the converted backbone are: DATA_ROOT and PRETRAINED in
+# the environment replace the defaults below, in every dataloader and in both
+# init_cfg entries (see README.md). Make the backbone with
 #   python tools/model_converters/extract_backbone.py CKPT OUT \
 #       --layout mmdet-c4
 # whose keys `backbone.*` and `roi_head.shared_head.*` feed the two parts.
-pretrained = 'work_dirs/converted/samix_r50_backbone_c4.pth'
+data_root = '{{$DATA_ROOT:data/VOCdevkit/}}'
+pretrained = '{{$PRETRAINED:work_dirs/converted/samix_r50_backbone_c4.pth}}'
 
 # samix_mm registers its safe checkpoint loader and hooks on import.
 custom_imports = dict(
@@ -44,10 +46,45 @@ model = dict(
                 checkpoint=pretrained,
                 prefix='roi_head.shared_head.'))))
 
-# VOC2007 and VOC2012 differ only in the `dataset_type` metainfo; ignoring
-# it keeps one metainfo dict for the concatenation (as mmdet's voc0712
-# base does; its C4 config drops it).
-train_dataloader = dict(dataset=dict(ignore_keys=['dataset_type']))
+# mmdet's VOC07+12 sets and pipeline (multi-scale training, short side
+# 480-800 step 32) with data_root. VOC2007 and VOC2012 differ only in the
+# `dataset_type` metainfo; ignoring it keeps one metainfo dict for the
+# concatenation (as mmdet's voc0712 base does; its C4 config drops it).
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(1333, 480), (1333, 512), (1333, 544), (1333, 576),
+                (1333, 608), (1333, 640), (1333, 672), (1333, 704),
+                (1333, 736), (1333, 768), (1333, 800)],
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+train_dataloader = dict(
+    dataset=dict(
+        ignore_keys=['dataset_type'],
+        datasets=[
+            dict(
+                type='VOCDataset',
+                data_root=data_root,
+                ann_file='VOC2007/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2007/'),
+                filter_cfg=dict(filter_empty_gt=True, min_size=32),
+                pipeline=train_pipeline,
+                backend_args={{_base_.backend_args}}),
+            dict(
+                type='VOCDataset',
+                data_root=data_root,
+                ann_file='VOC2012/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2012/'),
+                filter_cfg=dict(filter_empty_gt=True, min_size=32),
+                pipeline=train_pipeline,
+                backend_args={{_base_.backend_args}})
+        ]))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
 
 max_iters = 24000
 train_cfg = dict(max_iters=max_iters, val_interval=4000)

@@ -7,9 +7,11 @@
 # every RoI, which is what makes C4 slow on a CPU.
 _base_ = './faster-rcnn_r50-c4_8xb2-24k_voc0712.py'
 
-# made by tools/model_converters/extract_backbone.py --layout mmdet-c4
-pretrained = 'work_dirs/detection_demo/samix_r50_backbone_c4.pth'
-data_root = 'data/synthetic_voc/'
+# made by tools/misc/make_detection_data.py and
+# tools/model_converters/extract_backbone.py --layout mmdet-c4; DATA_ROOT and
+# PRETRAINED in the environment replace them
+data_root = '{{$DATA_ROOT:data/synthetic_voc/}}'
+pretrained = '{{$PRETRAINED:work_dirs/detection_demo/samix_r50_backbone_c4.pth}}'
 # the classes of make_detection_data.py (its default --num-classes 4)
 metainfo = dict(classes=('circle', 'square', 'triangle', 'cross'))
 

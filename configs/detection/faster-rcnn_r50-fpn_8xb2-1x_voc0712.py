@@ -5,11 +5,13 @@
 # and the FPN and no stage is frozen.
 _base_ = 'mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py'
 
-# The converted backbone: set this path, or override it with
-# --cfg-options model.backbone.init_cfg.checkpoint=OUT. Make it with
+# Where the data and the converted backbone are: DATA_ROOT and PRETRAINED in
+# the environment replace the defaults below, in every dataloader and in the
+# backbone's init_cfg (see README.md). Make the backbone with
 #   python tools/model_converters/extract_backbone.py CKPT OUT \
 #       --layout mmdet-fpn
-pretrained = 'work_dirs/converted/samix_r50_backbone.pth'
+data_root = '{{$DATA_ROOT:data/VOCdevkit/}}'
+pretrained = '{{$PRETRAINED:work_dirs/converted/samix_r50_backbone.pth}}'
 
 # samix_mm registers its safe checkpoint loader and hooks on import.
 custom_imports = dict(
@@ -30,6 +32,39 @@ model = dict(
         norm_eval=False,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(norm_cfg=norm_cfg))
+
+# mmdet's VOC07+12 sets (3 x repeated) and pipeline with data_root
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(1000, 600), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(datasets=[
+            dict(
+                type='VOCDataset',
+                data_root=data_root,
+                ann_file='VOC2007/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2007/'),
+                filter_cfg=dict(
+                    filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                pipeline=train_pipeline,
+                backend_args={{_base_.backend_args}}),
+            dict(
+                type='VOCDataset',
+                data_root=data_root,
+                ann_file='VOC2012/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2012/'),
+                filter_cfg=dict(
+                    filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                pipeline=train_pipeline,
+                backend_args={{_base_.backend_args}})
+        ])))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
 
 default_hooks = dict(
     # plain-data checkpoints, loadable through samix_mm's allow-list

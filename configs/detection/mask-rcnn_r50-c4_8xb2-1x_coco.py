@@ -8,12 +8,15 @@
 # at test time; mmdet has neither.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 
-# The converted backbone: set this path, or override both init_cfg
-# checkpoints with --cfg-options (see README.md). Make it with
+# Where the data and the converted backbone are: DATA_ROOT and PRETRAINED in
+# the environment replace the defaults below, in every dataloader, the
+# evaluators' annotation file and both init_cfg
+# entries (see README.md). Make the backbone with
 #   python tools/model_converters/extract_backbone.py CKPT OUT \
 #       --layout mmdet-c4
 # whose keys `backbone.*` and `roi_head.shared_head.*` feed the two parts.
-pretrained = 'work_dirs/converted/samix_r50_backbone_c4.pth'
+data_root = '{{$DATA_ROOT:data/coco/}}'
+pretrained = '{{$PRETRAINED:work_dirs/converted/samix_r50_backbone_c4.pth}}'
 
 # samix_mm registers its safe checkpoint loader and hooks on import.
 custom_imports = dict(
@@ -42,6 +45,14 @@ model = dict(
                 type='Pretrained',
                 checkpoint=pretrained,
                 prefix='roi_head.shared_head.'))))
+
+# mmdet's COCO 2017 sets with data_root
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    ann_file=data_root.rstrip('/') + '/annotations/instances_val2017.json')
+test_evaluator = val_evaluator
 
 default_hooks = dict(
     # plain-data checkpoints, loadable through samix_mm's allow-list

@@ -5,11 +5,14 @@
 # no stage is frozen.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 
-# The converted backbone: set this path, or override it with
-# --cfg-options model.backbone.init_cfg.checkpoint=OUT. Make it with
+# Where the data and the converted backbone are: DATA_ROOT and PRETRAINED in
+# the environment replace the defaults below, in every dataloader, the
+# evaluators' annotation file and the backbone's
+# init_cfg (see README.md). Make the backbone with
 #   python tools/model_converters/extract_backbone.py CKPT OUT \
 #       --layout mmdet-fpn
-pretrained = 'work_dirs/converted/samix_r50_backbone.pth'
+data_root = '{{$DATA_ROOT:data/coco/}}'
+pretrained = '{{$PRETRAINED:work_dirs/converted/samix_r50_backbone.pth}}'
 
 # samix_mm registers its safe checkpoint loader and hooks on import.
 custom_imports = dict(
@@ -30,6 +33,14 @@ model = dict(
         norm_eval=False,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(norm_cfg=norm_cfg))
+
+# mmdet's COCO 2017 sets with data_root
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    ann_file=data_root.rstrip('/') + '/annotations/instances_val2017.json')
+test_evaluator = val_evaluator
 
 default_hooks = dict(
     # plain-data checkpoints, loadable through samix_mm's allow-list

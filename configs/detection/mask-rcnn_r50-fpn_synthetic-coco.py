@@ -7,9 +7,11 @@
 # (lr scaled linearly from 0.02 at bs 16), COCO bbox and segm mAP.
 _base_ = './mask-rcnn_r50-fpn_8xb2-1x_coco.py'
 
-# made by tools/model_converters/extract_backbone.py --layout mmdet-fpn
-pretrained = 'work_dirs/detection_demo/samix_r50_backbone.pth'
-data_root = 'data/synthetic_coco/'
+# made by tools/misc/make_detection_data.py --format coco and
+# tools/model_converters/extract_backbone.py --layout mmdet-fpn; DATA_ROOT and
+# PRETRAINED in the environment replace them
+data_root = '{{$DATA_ROOT:data/synthetic_coco/}}'
+pretrained = '{{$PRETRAINED:work_dirs/detection_demo/samix_r50_backbone.pth}}'
 # the classes of make_detection_data.py (its default --num-classes 4)
 metainfo = dict(classes=('circle', 'square', 'triangle', 'cross'))
 
@@ -58,7 +60,8 @@ val_dataloader = dict(
     dataset=dict(
         data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+val_evaluator = dict(
+    ann_file=data_root.rstrip('/') + '/annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
 max_iters = 40

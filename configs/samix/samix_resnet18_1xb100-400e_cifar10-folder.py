@@ -1,6 +1,7 @@
 # SAMix, CIFAR-stem ResNet-18 on CIFAR-10 stored as JPG folders
-# (train/<class>/*.jpg, test/<class>/*.jpg). Set the path:
-#   --cfg-options data_root=/path/to/cifar10-jpg
+# (train/<class>/*.jpg, test/<class>/*.jpg) in data/cifar10-jpg, or elsewhere:
+#   DATA_ROOT=/path/to/cifar10-jpg python tools/train.py \
+#       configs/samix/samix_resnet18_1xb100-400e_cifar10-folder.py
 # Hyper-parameters: the CIFAR row of docs/algorithm.md#schedules (eta = 0.5).
 _base_ = [
     '../_base_/models/samix_resnet18_cifar.py',

@@ -21,7 +21,7 @@ custom_hooks = [
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='default_collate'),
             dataset=dict(
-                type='TinyImageNet', data_root='data/tiny-imagenet-200',
+                type='TinyImageNet', data_root={{_base_.data_root}},
                 split='train',
                 pipeline=[
                     dict(type='LoadImageChecked'),

@@ -22,7 +22,7 @@ custom_hooks = [
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='default_collate'),
             dataset=dict(
-                type='ImageNet', data_root='data/imagenet', split='train',
+                type='ImageNet', data_root={{_base_.data_root}}, split='train',
                 pipeline=[
                     dict(type='LoadImageChecked'),
                     dict(type='ResizeEdge', scale=256, edge='short',

@@ -21,7 +21,7 @@ custom_hooks = [
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='default_collate'),
             dataset=dict(
-                type='STL10', data_root='data/stl10_binary',
+                type='STL10', data_root={{_base_.data_root}},
                 split='train+unlabeled',
                 pipeline=[dict(type='PackInputs')]))),
 ]

@@ -45,13 +45,19 @@ def test_build_synthetic_shapes():
     assert tuple(ds[0]['inputs'].shape) == (3, 32, 32)
 
 
-def test_build_cifar10_folder(tmp_path):
+def test_build_cifar10_folder(tmp_path, monkeypatch):
     for split in ('train', 'test'):
         for name in ('airplane', 'automobile'):
             folder = tmp_path / split / name
             folder.mkdir(parents=True)
             cv2.imwrite(str(folder / '0.jpg'), np.zeros((32, 32, 3), np.uint8))
+    monkeypatch.delenv('DATA_ROOT', raising=False)
     cfg = Config.fromfile(str(CONFIG_DIR / 'cifar10_folder_bs100.py'))
+    assert cfg.train_dataloader.dataset.data_root == 'data/cifar10-jpg'
+    monkeypatch.chdir(tmp_path)  # no data/cifar10-jpg here
+    with pytest.raises(ValueError, match='is not a directory'):
+        _build_train(cfg)
+    cfg.train_dataloader.dataset.data_root = ''
     with pytest.raises(ValueError, match='data_root is not set'):
         _build_train(cfg)
     cfg.train_dataloader.dataset.data_root = str(tmp_path)

@@ -4,7 +4,8 @@
 #   data/fgvc-aircraft-2013b/data/images_variant_{trainval,test}.txt
 #   data/fgvc-aircraft-2013b/data/variants.txt
 _base_ = './cub200_bs16.py'
-data_root = 'data/fgvc-aircraft-2013b'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/fgvc-aircraft-2013b}}'
 dataset_type = 'FGVCAircraft'
 data_preprocessor = dict(num_classes=100)
 train_dataloader = dict(

@@ -2,7 +2,8 @@
 # Expected layout:
 #   data/cifar100/cifar-100-python/{train,test,meta}
 #   (the extracted https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz)
-data_root = 'data/cifar100'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/cifar100}}'
 dataset_type = 'CIFAR100'
 data_preprocessor = dict(
     num_classes=100,

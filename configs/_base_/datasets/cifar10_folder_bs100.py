@@ -1,16 +1,10 @@
 # CIFAR-10 saved as JPG files, one folder per class. Expected layout:
-#   <data_root>/train/<class>/*.jpg   (airplane, automobile, ..., truck)
-#   <data_root>/test/<class>/*.jpg
-# data_root is copied into the dataloaders when this file is read, so
-# redefining `data_root` in a child config does not reach them. Either edit
-# it here, or set the datasets' key, in a child config
-#   train_dataloader = dict(dataset=dict(data_root=PATH)), same for val_/test_
-# or on the command line
-#   --cfg-options train_dataloader.dataset.data_root=PATH \
-#       val_dataloader.dataset.data_root=PATH \
-#       test_dataloader.dataset.data_root=PATH
-# Left empty, ImageFolder stops with an error saying so.
-data_root = ''
+#   data/cifar10-jpg/train/<class>/*.jpg   (airplane, automobile, ..., truck)
+#   data/cifar10-jpg/test/<class>/*.jpg
+# DATA_ROOT=PATH in the environment reads the data from PATH instead. (mmengine
+# copies data_root into the dataloaders while it reads this file, so
+# `--cfg-options data_root=PATH` would not reach them.)
+data_root = '{{$DATA_ROOT:data/cifar10-jpg}}'
 dataset_type = 'ImageFolder'
 data_preprocessor = dict(
     num_classes=10,

@@ -2,7 +2,8 @@
 #   data/CUB_200_2011/images/<class>/*.jpg
 #   data/CUB_200_2011/{images.txt,image_class_labels.txt,
 #                      train_test_split.txt,classes.txt}
-data_root = 'data/CUB_200_2011'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/CUB_200_2011}}'
 dataset_type = 'CUB'
 data_preprocessor = dict(
     num_classes=200,

@@ -2,7 +2,8 @@
 #   data/imagenet/train/<wnid>/*.JPEG
 #   data/imagenet/val/<wnid>/*.JPEG
 #   (or data/imagenet/meta/{train,val}.txt with "path label" lines)
-data_root = 'data/imagenet'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/imagenet}}'
 dataset_type = 'ImageNet'
 data_preprocessor = dict(
     num_classes=1000,

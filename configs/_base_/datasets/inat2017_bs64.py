@@ -4,7 +4,8 @@
 #   data/inat2017/train_val_images/<super>/<category>/*.jpg
 #   (the "file_name" of each json image, relative to data_root)
 _base_ = './in1k_bs64.py'
-data_root = 'data/inat2017'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/inat2017}}'
 dataset_type = 'INaturalist'
 data_preprocessor = dict(num_classes=5089)
 train_dataloader = dict(

@@ -3,7 +3,8 @@
 #   data/inat2018/train2018.json, val2018.json
 #   data/inat2018/train_val2018/<super>/<category>/*.jpg
 _base_ = './inat2017_bs64.py'
-data_root = 'data/inat2018'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/inat2018}}'
 data_preprocessor = dict(num_classes=8142)
 train_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='train2018.json'))

@@ -4,7 +4,8 @@
 #       label in 0..204, path relative to the image folder below)
 #   data/places205/train/<a>/<scene>/*.jpg, data/places205/val/*.jpg
 _base_ = './in1k_bs64.py'
-data_root = 'data/places205'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/places205}}'
 dataset_type = 'CustomDataset'
 data_preprocessor = dict(num_classes=205)
 train_dataloader = dict(

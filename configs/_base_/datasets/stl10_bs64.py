@@ -3,7 +3,8 @@
 # 8000 test images, 96 px, 10 classes. Train: RandomResizedCrop 96 + flip;
 # test: the 96 px image.
 dataset_type = 'STL10'
-data_root = 'data/stl10_binary'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/stl10_binary}}'
 data_preprocessor = dict(
     num_classes=10,
     # RGB mean/std of ImageNet, as in the pre-training configs

@@ -2,7 +2,8 @@
 #   data/tiny-imagenet-200/wnids.txt, words.txt
 #   data/tiny-imagenet-200/train/<wnid>/images/*.JPEG
 #   data/tiny-imagenet-200/val/images/*.JPEG, val/val_annotations.txt
-data_root = 'data/tiny-imagenet-200'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/tiny-imagenet-200}}'
 dataset_type = 'TinyImageNet'
 data_preprocessor = dict(
     num_classes=200,

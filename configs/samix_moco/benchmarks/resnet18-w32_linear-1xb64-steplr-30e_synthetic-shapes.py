@@ -25,8 +25,8 @@ model = dict(
         out_indices=(3, ), style='pytorch', frozen_stages=4,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/samix-mocov2_resnet18-w32_1xb64-20e_'
-            'synthetic-shapes/backbone.pth')),
+            # the converted backbone; PRETRAINED=PATH (environment) replaces it
+            checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes/backbone.pth}}')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead', num_classes=10, in_channels=256,

@@ -6,7 +6,7 @@
 # The backbone comes from
 #   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
 # of ../samix-mocov2_resnet18_4xb64-400e_tiny-in.py (or its variants:
-# --cfg-options model.backbone.init_cfg.checkpoint=OUT).
+# PRETRAINED=OUT).
 _base_ = [
     '../../_base_/datasets/tiny-in_bs100.py',
     '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
@@ -22,8 +22,8 @@ model = dict(
         style='pytorch', frozen_stages=4,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/samix-mocov2_resnet18_4xb64-400e_tiny-in/'
-            'backbone.pth')),
+            # the converted backbone; PRETRAINED=PATH (environment) replaces it
+            checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet18_4xb64-400e_tiny-in/backbone.pth}}')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead', num_classes=200, in_channels=512,

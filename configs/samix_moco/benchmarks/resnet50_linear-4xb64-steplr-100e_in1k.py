@@ -6,7 +6,7 @@
 # comes from
 #   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
 # of ../samix-mocov2_resnet50_4xb64-200e_in1k.py (or its variants:
-# --cfg-options model.backbone.init_cfg.checkpoint=OUT).
+# PRETRAINED=OUT).
 _base_ = [
     '../../_base_/datasets/in1k_bs64.py',
     '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
@@ -22,8 +22,8 @@ model = dict(
         style='pytorch', frozen_stages=4,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/samix-mocov2_resnet50_4xb64-200e_in1k/'
-            'backbone.pth')),
+            # the converted backbone; PRETRAINED=PATH (environment) replaces it
+            checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet50_4xb64-200e_in1k/backbone.pth}}')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead', num_classes=1000, in_channels=2048,

@@ -4,7 +4,7 @@
 # and 80 of 100, 4 GPUs x 64. The backbone comes from
 #   python tools/model_converters/extract_backbone.py CKPT OUT --encoder online
 # of ../samix-mocov2_resnet50_4xb64-400e_stl10.py (or its SAMix-C / MoCo v2
-# variants: --cfg-options model.backbone.init_cfg.checkpoint=OUT).
+# variants: PRETRAINED=OUT).
 _base_ = [
     '../../_base_/datasets/stl10_bs64.py',
     '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
@@ -20,8 +20,8 @@ model = dict(
         style='pytorch', frozen_stages=4,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/'
-            'backbone.pth')),
+            # the converted backbone; PRETRAINED=PATH (environment) replaces it
+            checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/backbone.pth}}')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead', num_classes=10, in_channels=2048,

@@ -2,7 +2,8 @@
 # self-supervised pre-training: two MoCo v2 views per image at 224 px (the
 # augmentations of mmpretrain's imagenet_bs32_mocov2.py), no labels used.
 dataset_type = 'ImageNet'
-data_root = 'data/imagenet'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/imagenet}}'
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
     # RGB mean/std of ImageNet

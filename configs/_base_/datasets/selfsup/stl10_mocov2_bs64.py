@@ -2,7 +2,8 @@
 # data/stl10_binary) for self-supervised pre-training: two MoCo v2 views
 # per image (the MoCo v2 augmentations at 96 px), no labels used.
 dataset_type = 'STL10'
-data_root = 'data/stl10_binary'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/stl10_binary}}'
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
     # RGB mean/std of ImageNet (STL-10's own statistics: UNKNOWN choice)

@@ -2,7 +2,8 @@
 # data/tiny-imagenet-200) for self-supervised pre-training: two MoCo v2
 # views per image (the MoCo v2 augmentations at 64 px), no labels used.
 dataset_type = 'TinyImageNet'
-data_root = 'data/tiny-imagenet-200'
+# DATA_ROOT=PATH in the environment reads the data from PATH instead
+data_root = '{{$DATA_ROOT:data/tiny-imagenet-200}}'
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
     # RGB mean/std of ImageNet

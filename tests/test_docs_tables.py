@@ -17,13 +17,8 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DOCS = (['README.md'] + sorted(
-    osp.relpath(p, ROOT)
-    for p in glob.glob(osp.join(ROOT, 'configs', '**', 'README.md'),
-                       recursive=True)) +
-        sorted(osp.relpath(p, ROOT)
-               for p in glob.glob(osp.join(ROOT, 'docs', '*.md'))))
+from test_readme_commands import DOCS, ROOT
+
 DELIMITER = re.compile(r'^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$')
 
 

@@ -3,7 +3,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
 from copy import deepcopy
 
 from mmengine.config import Config, ConfigDict, DictAction
@@ -13,13 +12,13 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from torch import nn
 
-from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
 from samix_mm.utils.checkpoint_match import check_checkpoint_matches
 from samix_mm.utils.config_errors import config_errors_in_one_line
 from samix_mm.utils.dist_utils import (setup_cpu_distributed,
                                        teardown_distributed)
-from samix_mm.utils.tool_config import merge_cfg_options, set_work_dir
+from samix_mm.utils.tool_config import (build_runner, load_config,
+                                        merge_cfg_options, set_work_dir)
 
 #: What ``--tta`` wraps the model with when the config has no ``tta_model``.
 DEFAULT_TTA_MODEL = dict(type='AverageMultiHeadScoreTTA')
@@ -140,15 +139,10 @@ def tested_model(runner: Runner) -> nn.Module:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-    except (ValueError, FileNotFoundError) as error:
-        sys.exit(f'error: {error}')
+    cfg = load_config(args, merge_args)
     setup_cpu_distributed(cfg, args.launcher)
     with config_errors_in_one_line():
-        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-            Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         model = tested_model(runner)
         checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')
         check_checkpoint_matches(model,

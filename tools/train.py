@@ -3,21 +3,19 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
-from mmengine.runner import Runner
 
-from samix_mm.registry import RUNNERS
 from samix_mm.utils import register_all_modules
 from samix_mm.utils.config_errors import config_errors_in_one_line
 from samix_mm.utils.cpu_memory import keep_freed_cpu_memory
 from samix_mm.utils.dist_utils import (setup_cpu_distributed,
                                        teardown_distributed)
-from samix_mm.utils.tool_config import merge_cfg_options, set_work_dir
+from samix_mm.utils.tool_config import (build_runner, load_config,
+                                        merge_cfg_options, set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
@@ -99,19 +97,12 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    try:
-        cfg = merge_args(cfg, args)
-    except (ValueError, FileNotFoundError) as error:
-        sys.exit(f'error: {error}')
+    cfg = load_config(args, merge_args)
     setup_cpu_distributed(cfg, args.launcher)
     if not torch.cuda.is_available():
         keep_freed_cpu_memory()  # reuse freed activations, no page faults
     with config_errors_in_one_line():
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         runner.train()
     if runner.rank == 0:
         print(f'[samix_mm] done: logs and checkpoints in {runner.work_dir}')

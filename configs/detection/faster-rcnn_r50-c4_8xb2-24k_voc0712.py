@@ -69,19 +69,12 @@ train_dataloader = dict(
             dict(
                 type='VOCDataset',
                 data_root=data_root,
-                ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                data_prefix=dict(sub_data_root='VOC2007/'),
-                filter_cfg=dict(filter_empty_gt=True, min_size=32),
-                pipeline=train_pipeline,
-                backend_args={{_base_.backend_args}}),
-            dict(
-                type='VOCDataset',
-                data_root=data_root,
-                ann_file='VOC2012/ImageSets/Main/trainval.txt',
-                data_prefix=dict(sub_data_root='VOC2012/'),
+                ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root=f'VOC{year}/'),
                 filter_cfg=dict(filter_empty_gt=True, min_size=32),
                 pipeline=train_pipeline,
                 backend_args={{_base_.backend_args}})
+            for year in ('2007', '2012')
         ]))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader

@@ -1,9 +1,13 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """What every tool does with its config before building the Runner."""
 import os.path as osp
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 from mmengine.config import Config
+from mmengine.runner import Runner
+
+from samix_mm.registry import RUNNERS
 
 
 #: Top-level config variables that mmengine substitutes while it reads the
@@ -53,3 +57,30 @@ def set_work_dir(cfg: Config, work_dir: Optional[str],
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_file))[0])
+
+
+def load_config(args, merge: Callable[[Config, object], Config]) -> Config:
+    """The tool's config: ``args.config`` read and ``merge``'d with the
+    command line; a bad argument exits with one line.
+
+    Args:
+        args (argparse.Namespace): The parsed command line (``config``).
+        merge (callable): The tool's ``merge_args(cfg, args)``; it raises
+            ValueError or FileNotFoundError on a bad argument.
+
+    Returns:
+        Config: The merged config.
+    """
+    cfg = Config.fromfile(args.config)
+    try:
+        return merge(cfg, args)
+    except (ValueError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The Runner the tools build: ``cfg.runner_type`` if set, else
+    mmengine's; it gives the model the config's top-level
+    ``data_preprocessor`` unless ``model`` sets its own."""
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)

@@ -22,11 +22,11 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, set_random_seed
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from samix_mm.registry import RUNNERS
 from samix_mm.utils import (CorruptCheckpointError, UnsafeCheckpointError,
                             register_all_modules, safe_load)
 from samix_mm.utils.checkpoint_match import check_checkpoint_matches
-from samix_mm.utils.tool_config import merge_cfg_options, set_work_dir
+from samix_mm.utils.tool_config import (build_runner, merge_cfg_options,
+                                        set_work_dir)
 from samix_mm.visualization import (class_names, mixed_batch_grid,
                                     write_picture)
 
@@ -85,13 +85,6 @@ def load_config(args: argparse.Namespace) -> Config:
         raise ValueError(f'the config has no {args.split}_dataloader; use '
                          'another --split')
     return cfg
-
-
-def build_runner(cfg: Config) -> Runner:
-    """The Runner ``tools/train.py`` builds: its model has the config's
-    top-level ``data_preprocessor`` unless ``model`` sets its own."""
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
 
 
 def first_batch(cfg: Config, split: str, num: int) -> Tuple[dict, object]:

@@ -331,3 +331,269 @@ def test_hook_errors():
         ClusterPseudoLabelHook(loader_cfg(20), interval=0)
     with pytest.raises(ValueError, match='pca_dim'):
         ClusterPseudoLabelHook(loader_cfg(20), pca_dim=0)
+
+
+# ------------------------------------------ exact checks (mutation tests)
+import inspect  # noqa: E402
+
+import torch.nn as nn  # noqa: E402
+
+import samix_mm.models.selfsup.cluster_ops as cluster_ops  # noqa: E402
+
+
+def test_kmeans_defaults_and_chunking(monkeypatch):
+    """20 Lloyd iterations + the final assignment by default, blocks of
+    65536 rows, seed 0, and N == k samples allowed."""
+    calls = []
+    cdist = torch.cdist
+
+    def counting_cdist(a, b):
+        calls.append(a.size(0))
+        return cdist(a, b)
+
+    monkeypatch.setattr(torch, 'cdist', counting_cdist)
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(40, 2, generator=g)
+    kmeans(feats, 6)
+    assert calls == [40] * 21
+    calls.clear()
+    kmeans(torch.rand(65537, 1, generator=g), 2, num_iters=1)
+    assert calls == [65536, 1] * 2
+    calls.clear()
+    monkeypatch.setattr(torch, 'cdist', cdist)
+    # default seed is 0 (and the seed matters on this data)
+    torch.testing.assert_close(kmeans(feats, 6, 3), kmeans(feats, 6, 3, 0))
+    assert not torch.equal(kmeans(feats, 6, 3, 0), kmeans(feats, 6, 3, 1))
+    # N == k: every sample is its own (singleton) cluster
+    points = torch.tensor([[10.], [20.], [30.], [40.]])
+    labels = kmeans(points, 4, num_iters=5)
+    assert sorted(labels.tolist()) == [0, 1, 2, 3]
+    with pytest.raises(ValueError) as err:
+        kmeans(points, 5)
+    assert str(err.value) == \
+        'k-means needs at least num_clusters=5 samples, got 4'
+
+
+def test_kmeans_restarts_each_empty_cluster_at_a_new_far_sample(
+        monkeypatch):
+    """Two clusters empty after the first assignment: restarted at the
+    farthest and the second-farthest sample (not twice the same)."""
+    monkeypatch.setattr(
+        cluster_ops, '_init_centres',
+        lambda feats, k, gen: torch.tensor([[0.21875], [5.], [6.]]))
+    feats = torch.tensor([[0.], [0.125], [0.25], [0.5]])
+    # iteration 1: all in cluster 0 (mean 0.21875); cluster 1 -> 0.5
+    # (distance 0.28125), cluster 2 -> 0. (distance 0.21875)
+    labels = cluster_ops.kmeans(feats, 3, num_iters=1)
+    assert labels.tolist() == [2, 0, 0, 1]
+
+
+@pytest.mark.parametrize('scale', [1., 0.01])
+def test_init_centres_kmeanspp_covers_separated_blobs(scale):
+    """D² seeding puts one centre in each tight blob, at any scale (also
+    when the D² total is below 1)."""
+    g = torch.Generator().manual_seed(0)
+    blobs = torch.tensor([[0., 0.], [10., 0.], [0., 10.]]) * scale
+    truth = torch.arange(30) % 3
+    feats = blobs[truth] + 0.01 * scale * torch.randn(30, 2, generator=g)
+    for seed in range(10):
+        centres = cluster_ops._init_centres(
+            feats, 3, torch.Generator().manual_seed(seed))
+        nearest = torch.cdist(centres, blobs).argmin(1)
+        assert sorted(nearest.tolist()) == [0, 1, 2]
+        for c in centres:  # every centre is a sample
+            assert (feats == c).all(1).any()
+
+
+def test_init_centres_fallback_is_seeded_and_uniform():
+    """With fewer distinct points than clusters, the extra centres are
+    drawn uniformly over the samples by the seeded generator."""
+    feats = torch.tensor([[0., 0.]] * 3 + [[1., 1.]] * 3)
+    seen = set()
+    for seed in range(20):
+        torch.manual_seed(100 + seed)  # the global RNG must not matter
+        a = cluster_ops._init_centres(feats, 4,
+                                      torch.Generator().manual_seed(seed))
+        torch.manual_seed(200 + seed)
+        b = cluster_ops._init_centres(feats, 4,
+                                      torch.Generator().manual_seed(seed))
+        torch.testing.assert_close(a, b)
+        assert {tuple(c) for c in a[:2].tolist()} == {(0., 0.), (1., 1.)}
+        seen.update(tuple(c) for c in a[2:].tolist())
+    assert seen == {(0., 0.), (1., 1.)}
+
+
+def test_inverse_frequency_weights_default_power():
+    labels = torch.tensor([0, 0, 0, 0, 1])
+    raw = torch.tensor([4**-0.5, 1.])
+    torch.testing.assert_close(inverse_frequency_weights(labels, 2),
+                               raw / raw.sum())
+
+
+def test_pca_whiten_arguments():
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(300, 260, generator=g, dtype=torch.float64)
+    assert pca_whiten(feats).shape == (300, 256)  # default dim 256
+    assert pca_whiten(feats[:, :3], 1).shape == (300, 1)
+    for dim in (0, -2):
+        with pytest.raises(ValueError) as err:
+            pca_whiten(feats, dim)
+        assert str(err.value) == f'dim must be > 0 or -1 (no PCA), got {dim}'
+
+
+def test_pca_whiten_rank_and_whitening():
+    g = torch.Generator().manual_seed(0)
+    # variances ~100, ~1e-2, ~1e-10: the last (1e-12 of the largest) is
+    # below PCA_RANK_TOL and dropped
+    feats = torch.randn(200, 3, generator=g) * torch.tensor([10., .1, 1e-5])
+    out = pca_whiten(feats, 3)
+    assert out.shape == (200, 2)
+    u = torch.linalg.svd((feats - feats.mean(0)).double(),
+                         full_matrices=False)[0][:, :2]
+    ref = F.normalize(u, dim=1).float()  # whitened: both axes equal weight
+    torch.testing.assert_close(out @ out.t(), ref @ ref.t(), rtol=1e-4,
+                               atol=1e-4)
+    # all-equal rows: one (zero) axis
+    flat = pca_whiten(torch.ones(5, 4), 3)
+    assert flat.shape == (5, 1) and torch.all(flat == 0)
+
+
+def test_pca_whiten_exact_for_rows_near_the_mean():
+    """Whitened row w (centred, on the principal axes, / sqrt(variance),
+    the variance being the mean square) is returned as w / (|w| + 1e-10);
+    rows within ~1e-10 of the mean show the exact scale."""
+    t = 1e-10
+    feats = torch.tensor([[t, 0.], [-t, 0.], [2., 0.], [-2., 0.], [0., 1.],
+                          [0., -1.]])
+    centred = (feats - feats.mean(0)).double()
+    cov = centred.t() @ centred / 6
+    var, axes = torch.linalg.eigh(cov)
+    w = centred @ axes / var.sqrt()
+    expected = w.norm(dim=1) / (w.norm(dim=1) + 1e-10)
+    assert expected[0] < 0.9  # the epsilon is visible on the near rows
+    out = pca_whiten(feats, 2)
+    torch.testing.assert_close(out.norm(dim=1).double(), expected,
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_cluster_loss_argument_checks():
+    loss = ClusterMixLoss(in_channels=1, num_clusters=2)
+    assert loss.pseudo_labels is None and loss.class_weight is None
+    for channels, clusters in ((0, 3), (-1, 2), (8, 1)):
+        with pytest.raises(ValueError) as err:
+            ClusterMixLoss(in_channels=channels, num_clusters=clusters)
+        assert str(err.value) == (
+            'in_channels must be > 0 and num_clusters >= 2, got '
+            f'{channels} and {clusters}')
+
+
+def test_hook_arguments():
+    hook = ClusterPseudoLabelHook(loader_cfg(20))
+    assert (hook.interval, hook.num_iters, hook.seed, hook.pca_dim,
+            hook.reweight, hook.reweight_pow) == (1, 20, 0, 256, True, 0.5)
+    assert ClusterPseudoLabelHook(loader_cfg(20), num_iters=1,
+                                  pca_dim=-1).num_iters == 1
+    for kwargs, msg in (
+            (dict(interval=0), 'interval and num_iters must be >= 1, got 0 '
+             'and 20'),
+            (dict(num_iters=0), 'interval and num_iters must be >= 1, got 1 '
+             'and 0'),
+            (dict(pca_dim=0), 'pca_dim must be > 0 or -1 (no PCA), got 0'),
+            (dict(pca_dim=-2), 'pca_dim must be > 0 or -1 (no PCA), got -2')):
+        with pytest.raises(ValueError) as err:
+            ClusterPseudoLabelHook(loader_cfg(20), **kwargs)
+        assert str(err.value) == msg
+
+
+class FakeClusterModel(nn.Module):
+    """What the hook needs of a SAMix-C model."""
+
+    def __init__(self, num_clusters=4):
+        super().__init__()
+        self.mixer_loss = ClusterMixLoss(in_channels=4,
+                                         num_clusters=num_clusters)
+
+    def cluster_feat(self, x):
+        return x
+
+
+class RecordingLogger:
+
+    def __init__(self):
+        self.messages = []
+
+    def info(self, msg):
+        self.messages.append(msg)
+
+
+def test_hook_model_checks():
+    model = FakeClusterModel()
+    hook = ClusterPseudoLabelHook(loader_cfg(8))
+    runner = SimpleNamespace(model=nn.DataParallel(model))  # a wrapper
+    assert hook._model(runner) is model
+    with pytest.raises(TypeError) as err:
+        hook._model(SimpleNamespace(model=nn.Linear(2, 2)))
+    assert str(err.value) == (
+        "ClusterPseudoLabelHook needs a SAMixMoCo with mixer_loss=dict("
+        "type='ClusterMixLoss', ...); got Linear")
+    hook._loader = SimpleNamespace(dataset=range(8))
+    runner = SimpleNamespace(model=model, epoch=0, train_dataloader=(
+        SimpleNamespace(dataset=range(9))))
+    with pytest.raises(ValueError) as err:
+        hook.before_train_epoch(runner)
+    assert str(err.value) == (
+        'ClusterPseudoLabelHook: its dataset has 8 samples, the training set '
+        '9; use the training dataset with a test pipeline')
+
+
+def test_hook_calls_and_log(monkeypatch):
+    """Features moved to the model's device, whitened with pca_dim,
+    clustered with (k, num_iters, seed + epoch), broadcast from rank 0,
+    weighted with reweight_pow, logged."""
+    model = FakeClusterModel(num_clusters=4)
+    meta = torch.empty(1, device='meta')
+    model.parameters = lambda: iter([meta])  # "the model's device"
+    feats = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    fixed = torch.tensor([0, 0, 0, 0, 0, 1, 2, 2])  # sizes 5, 1, 2, 0
+    seen = {}
+
+    def record_whiten(x, dim):
+        seen['whiten'] = (x.device, dim)
+        return feats  # (a meta tensor has no values)
+
+    def record_kmeans(x, *args, **kwargs):
+        seen['kmeans'] = (x, args, kwargs)
+        return fixed.clone()
+
+    real_broadcast = hook_module.broadcast_object_list
+
+    def record_broadcast(*args, **kwargs):
+        bound = inspect.signature(real_broadcast).bind(*args, **kwargs)
+        bound.apply_defaults()
+        seen['src'] = bound.arguments['src']
+        return real_broadcast(*args, **kwargs)
+
+    monkeypatch.setattr(hook_module, 'pca_whiten', record_whiten)
+    monkeypatch.setattr(hook_module, 'kmeans', record_kmeans)
+    monkeypatch.setattr(hook_module, 'broadcast_object_list',
+                        record_broadcast)
+    hook = ClusterPseudoLabelHook(loader_cfg(8), interval=3, num_iters=7,
+                                  seed=5, pca_dim=3, reweight_pow=1.)
+    hook._loader = SimpleNamespace(dataset=range(8))
+    hook._extract = lambda m, num: feats
+    logger = RecordingLogger()
+    runner = SimpleNamespace(model=model, epoch=3, logger=logger,
+                             train_dataloader=SimpleNamespace(
+                                 dataset=range(8)))
+    hook.before_train_epoch(runner)
+    assert seen['whiten'] == (torch.device('meta'), 3)
+    x, args, kwargs = seen['kmeans']
+    torch.testing.assert_close(x, feats)
+    assert args + tuple(kwargs.values()) == (4, 7, 8)
+    assert seen['src'] == 0
+    torch.testing.assert_close(model.mixer_loss.pseudo_labels, fixed)
+    raw = torch.tensor([1 / 5, 1., 1 / 2, 0.])
+    torch.testing.assert_close(model.mixer_loss.class_weight,
+                               raw / raw.sum())
+    assert logger.messages == [
+        'pseudo-labels: 3 non-empty clusters, largest 5 of 8 samples']

@@ -1,5 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 import copy
+import inspect
 
 import numpy as np
 import pytest
@@ -204,3 +205,35 @@ def test_pooled_is_the_last_stage_only():
         feats = model._pooled(model.backbone, inputs)
     assert isinstance(feats, tuple) and len(feats) == 1
     assert feats[0].shape == (2, 128)
+
+
+def test_recipe_defaults():
+    """The constructor's defaults are the original recipe's values."""
+    params = inspect.signature(MODELS.get('SAMixClassifier')).parameters
+    defaults = {k: params[k].default for k in (
+        'alpha', 'momentum', 'mask_layer', 'lam_margin', 'mix_no_repeat')}
+    assert defaults == dict(alpha=2.0, momentum=0.999, mask_layer=2,
+                            lam_margin=0.08, mix_no_repeat=False)
+
+
+def test_head_shape_messages():
+    def head(num_classes, in_channels):
+        return dict(type='LinearClsHead', num_classes=num_classes,
+                    in_channels=in_channels,
+                    loss=dict(type='CrossEntropyLoss', use_soft=True))
+
+    cases = [
+        (dict(head_mix=head(NUM_CLASSES + 1, 128)),
+         'head_one, head_mix and head_mix_k must have the same num_classes,'
+         f' got {[NUM_CLASSES, NUM_CLASSES + 1, NUM_CLASSES]}'),
+        (dict(head_mix_k=head(NUM_CLASSES, 64)),
+         'head_mix_k must have the shape of head_mix'),
+        (dict(head_one=head(NUM_CLASSES, 64), head_mix=head(NUM_CLASSES, 64),
+              head_mix_k=head(NUM_CLASSES, 64)),
+         "the backbone gives 128 channels but head_one.in_channels=64; set "
+         "the heads' in_channels=128"),
+    ]
+    for overrides, message in cases:
+        with pytest.raises(ValueError) as info:
+            MODELS.build(model_cfg(**overrides))
+        assert str(info.value) == message

@@ -117,3 +117,11 @@ def test_bad_mask_message():
     with pytest.raises(ValueError, match=r'^mask must have shape '
                        r'\(N, 2, H, W\), got \(2, 1, 4, 4\)$'):
         MixMaskLoss()(torch.rand(2, 1, 4, 4), 0.5)
+
+
+@pytest.mark.parametrize('margin, variance_weight', [(-0.1, 1.), (0., -1.)])
+def test_negative_arguments_message(margin, variance_weight):
+    with pytest.raises(ValueError) as info:
+        MixMaskLoss(margin=margin, variance_weight=variance_weight)
+    assert str(info.value) == ('margin and variance_weight must be >= 0, '
+                               f'got {margin} and {variance_weight}')

@@ -123,10 +123,13 @@ def test_linear_eval_of_extracted_backbone(pretrained, tmp_path):
     give 10-16 % against 13 % for a random-init encoder; on CPU (780
     iterations) views with redrawn backgrounds did not help either. The
     same probe on CIFAR-10 JPGs separates MoCo v2 from random init after
-    one epoch, so the pipeline itself learns from natural images. Checked
-    here: the exported weights are those of the checkpoint, they load into
-    the linear-eval config, the backbone is frozen and the linear head
-    trains.
+    one epoch, so the pipeline itself learns from natural images. What the
+    built-in data does test, instead of a class bar: that MoCo v2 and
+    SAMix-I learn their pretext task (held-out view retrieval, falling
+    InfoNCE, Mixer masks leaving the constant λ), in
+    test_pretext_learning.py. Checked here: the exported weights are those
+    of the checkpoint, they load into the linear-eval config, the backbone
+    is frozen and the linear head trains.
     """
     out = osp.join(pretrained, 'backbone.pth')
     run(['tools/model_converters/extract_backbone.py',

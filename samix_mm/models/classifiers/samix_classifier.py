@@ -16,8 +16,9 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (copy_online_to_momentum_, forward_to_stage, mix_images,
-                     mixup_target, momentum_update_, random_pairing)
+from ..utils import (copy_online_to_momentum_, forward_to_stage,
+                     loads_whole_model, mix_images, mixup_target,
+                     momentum_update_, random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
@@ -175,9 +176,14 @@ class SAMixClassifier(BaseClassifier):
                 (self.head_mix, self.head_mix_k)]
 
     def init_weights(self) -> None:
-        """Initialise, then start the momentum modules as online copies."""
+        """Initialise, then start the momentum modules as online copies.
+
+        A model-level ``Pretrained`` ``init_cfg`` restores the momentum
+        modules from its checkpoint; they are not overwritten then.
+        """
         super().init_weights()
-        copy_online_to_momentum_(self._momentum_pairs())
+        if not loads_whole_model(self.init_cfg):
+            copy_online_to_momentum_(self._momentum_pairs())
 
     def _momentum_modules(self) -> List[nn.Module]:
         return [k for _, k in self._momentum_pairs()]

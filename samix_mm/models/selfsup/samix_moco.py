@@ -13,7 +13,8 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import copy_online_to_momentum_, momentum_update_
+from ..utils import (copy_online_to_momentum_, loads_whole_model,
+                     momentum_update_)
 from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
 
@@ -170,9 +171,14 @@ class SAMixMoCo(BaseSelfSupervisor):
                 f'{need}; set model.mixer_loss.in_channels={last.size(1)}')
 
     def init_weights(self) -> None:
-        """Initialise, then start the momentum modules as online copies."""
+        """Initialise, then start the momentum modules as online copies.
+
+        A model-level ``Pretrained`` ``init_cfg`` restores the momentum
+        modules from its checkpoint; they are not overwritten then.
+        """
         super().init_weights()
-        copy_online_to_momentum_(self._momentum_pairs())
+        if not loads_whole_model(self.init_cfg):
+            copy_online_to_momentum_(self._momentum_pairs())
 
     @torch.no_grad()
     def momentum_update(self) -> None:

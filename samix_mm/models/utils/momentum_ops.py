@@ -1,6 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Parameter-only EMA between online and momentum modules."""
-from typing import Iterable, Tuple
+from typing import Iterable, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -40,3 +40,24 @@ def copy_online_to_momentum_(pairs: Iterable[Tuple[nn.Module,
     """
     for online, ema in pairs:
         ema.load_state_dict(online.state_dict())
+
+
+def loads_whole_model(init_cfg: Optional[Union[dict, List[dict]]]) -> bool:
+    """Whether a model's own ``init_cfg`` loads a checkpoint into all of it.
+
+    A model-level ``Pretrained`` init (applied by mmengine after the children
+    are initialised) restores the momentum modules from the checkpoint, so
+    they must not be overwritten by copies of the online modules afterwards.
+    To start from a checkpoint of the online network only, put ``Pretrained``
+    on the backbone instead.
+
+    Args:
+        init_cfg (dict | list[dict], optional): The model's ``init_cfg``.
+
+    Returns:
+        bool: True if one of the configs is of type ``Pretrained``.
+    """
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    return any(
+        isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+        for cfg in cfgs)

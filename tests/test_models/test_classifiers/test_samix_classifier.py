@@ -237,3 +237,88 @@ def test_head_shape_messages():
         with pytest.raises(ValueError) as info:
             MODELS.build(model_cfg(**overrides))
         assert str(info.value) == message
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(alpha=0.), 'alpha must be > 0, got 0.0'),
+    (dict(momentum=1.5), 'momentum must be in [0, 1], got 1.5'),
+    (dict(momentum=-0.1), 'momentum must be in [0, 1], got -0.1'),
+    (dict(lam_margin=0.5), 'lam_margin must be in [0, 0.5), got 0.5'),
+    (dict(lam_margin=1.0), 'lam_margin must be in [0, 0.5), got 1.0'),
+    (dict(lam_margin=-0.01), 'lam_margin must be in [0, 0.5), got -0.01'),
+    (dict(data_preprocessor=dict(batch_augments=dict(
+        augments=[dict(type='Mixup', alpha=1.)]))),
+     'SAMixClassifier mixes inside the model: remove '
+     'data_preprocessor.batch_augments from the config'),
+    (dict(backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=16,
+                        out_indices=(1, 3))),
+     'backbone.out_indices must be (mask_layer, last_stage) = (2, ...), got '
+     '(1, 3); set model.backbone.out_indices=(2, 3)'),
+    (dict(backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=16)),
+     'backbone.out_indices must be (mask_layer, last_stage) = (2, ...), got '
+     'None; set model.backbone.out_indices=(2, 3)'),
+])
+def test_argument_errors_are_exact(overrides, message):
+    """Each bad argument is refused with its one-line message."""
+    with pytest.raises(ValueError) as info:
+        MODELS.build(model_cfg(**overrides))
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize('overrides', [
+    dict(alpha=0.5), dict(momentum=0.), dict(momentum=1.),
+    dict(lam_margin=0.), dict(lam_margin=0.49)])
+def test_argument_bounds_are_accepted(overrides):
+    """The ends of each documented range are valid values."""
+    model = MODELS.build(model_cfg(**overrides))
+    for key, value in overrides.items():
+        assert getattr(model, key) == value
+
+
+def test_data_preprocessor_defaults_to_cls():
+    """A preprocessor dict without ``type`` builds ClsDataPreprocessor."""
+    from mmpretrain.models import ClsDataPreprocessor
+    model = MODELS.build(model_cfg(data_preprocessor=dict(
+        mean=[1., 2., 3.], std=[2., 2., 2.])))
+    assert type(model.data_preprocessor) is ClsDataPreprocessor
+    out = model.data_preprocessor(
+        dict(inputs=[torch.full((3, 2, 2), 5, dtype=torch.uint8)]))
+    torch.testing.assert_close(out['inputs'][0, :, 0, 0],
+                               torch.tensor([2., 1.5, 1.]))
+
+
+def test_init_cfg_reaches_the_model(tmp_path):
+    """``init_cfg=Pretrained`` loads a whole SAMix checkpoint at init."""
+    source = MODELS.build(model_cfg())
+    torch.save(dict(state_dict=source.state_dict()), tmp_path / 'a.pth')
+    model = MODELS.build(model_cfg(init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'a.pth'))))
+    model.init_weights()
+    for (name, a), b in zip(source.state_dict().items(),
+                            model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_momentum_schedule_starts_from_the_configured_momentum():
+    """The cosine schedule of SAMixMomentumHook ramps from ``momentum``."""
+    from types import SimpleNamespace
+
+    from samix_mm.engine.hooks import SAMixMomentumHook
+    model = MODELS.build(model_cfg(momentum=0.99))
+    runner = SimpleNamespace(model=model, iter=5, max_iters=10)
+    SAMixMomentumHook(end_momentum=1.).before_train_iter(runner, 5)
+    assert model.momentum == pytest.approx(0.995)
+
+
+def test_head_mix_k_is_its_own_head():
+    """``head_mix_k`` is built from its config, else a deep copy of head_mix.
+    """
+    model = MODELS.build(model_cfg())  # the base config: SAMixLoss
+    assert type(model.head_mix_k.loss_module).__name__ == 'SAMixLoss'
+    assert type(model.head_mix.loss_module).__name__ == 'CrossEntropyLoss'
+    copied = MODELS.build(model_cfg(head_mix_k=None))
+    assert type(copied.head_mix_k.loss_module).__name__ == 'CrossEntropyLoss'
+    assert copied.head_mix_k is not copied.head_mix
+    assert copied.head_mix_k.fc.weight is not copied.head_mix.fc.weight
+    assert copied.head_mix_k.fc.weight.data_ptr() != \
+        copied.head_mix.fc.weight.data_ptr()

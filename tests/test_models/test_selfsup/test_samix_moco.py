@@ -99,6 +99,22 @@ def test_init_weights_starts_momentum_as_copy():
             torch.testing.assert_close(a, b, msg=name)
 
 
+def test_init_cfg_pretrained_keeps_the_momentum_modules(tmp_path):
+    """A whole-model ``Pretrained`` init restores the EMA modules as saved
+    instead of copying the online ones over them."""
+    source = build()
+    with torch.no_grad():
+        for p in source.backbone_k.parameters():
+            p.add_(1.)  # the EMA modules differ from the online ones
+    torch.save(dict(state_dict=source.state_dict()), tmp_path / 'a.pth')
+    model = build(init_cfg=dict(type='Pretrained',
+                                checkpoint=str(tmp_path / 'a.pth')))
+    model.init_weights()
+    for (name, a), b in zip(source.state_dict().items(),
+                            model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
 def test_momentum_update_params_only():
     model = build()
     with torch.no_grad():

@@ -86,6 +86,9 @@ class SAMixMoCo(BaseSelfSupervisor):
         mean_margin (float): Rescale a backbone mask's λ-side area to λ
             when its mean is further than this from λ; >= 1 disables it.
             Defaults to 0.1.
+        mix_bb_weight (float): Weight of ``loss_mix_bb``. 0 skips the
+            backbone branch: MoCo v2 plus a Mixer that never reaches the
+            encoder (the control of the SSL benchmark). Defaults to 1.0.
         data_preprocessor (dict, optional): Defaults to
             ``SelfSupDataPreprocessor``.
         init_cfg (dict, optional): Initialization config.
@@ -104,6 +107,7 @@ class SAMixMoCo(BaseSelfSupervisor):
                  momentum: float = 0.999,
                  mask_layer: int = 2,
                  mean_margin: float = 0.1,
+                 mix_bb_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         out_indices = tuple(backbone.get('out_indices', ()))
@@ -118,6 +122,8 @@ class SAMixMoCo(BaseSelfSupervisor):
         if not 0 <= momentum <= 1 or mean_margin < 0:
             raise ValueError(f'momentum must be in [0, 1] and mean_margin >= '
                              f'0, got {momentum} and {mean_margin}')
+        if mix_bb_weight < 0:
+            raise ValueError(f'mix_bb_weight must be >= 0, got {mix_bb_weight}')
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -126,6 +132,7 @@ class SAMixMoCo(BaseSelfSupervisor):
         self.base_momentum = momentum
         self.mask_layer = mask_layer
         self.mean_margin = mean_margin
+        self.mix_bb_weight = mix_bb_weight
         self.mixer = MODELS.build(mixer)
         self.mixer_loss = MODELS.build(mixer_loss)
         self.mask_loss = MODELS.build(mask_loss)
@@ -241,8 +248,8 @@ class SAMixMoCo(BaseSelfSupervisor):
                 SAMix-C.
 
         Returns:
-            dict[str, Tensor]: ``loss_moco``, ``loss_mix_bb``,
-            ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst``,
+            dict[str, Tensor]: ``loss_moco``, ``loss_mix_bb`` (unless
+            ``mix_bb_weight`` is 0), ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst``,
             ``loss_clst_mix`` for SAMix-C).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
@@ -270,16 +277,17 @@ class SAMixMoCo(BaseSelfSupervisor):
         idx_bb = global_partner_index(num, im_q.device)
         idx_mb = global_partner_index(num, im_q.device)
         mask_mb = self.mixer(feat_q, feat_all[idx_mb], lam_mb, size)
-        with torch.no_grad():
-            mask_bb = self._backbone_mask(
-                self.mixer(feat_q, feat_all[idx_bb], lam_bb, size), lam_bb)
 
         # 3. backbone branch: online encoder on detached-mask mixtures
-        x_bb = im_q * mask_bb[:, :1] + im_all[idx_bb] * mask_bb[:, 1:]
-        q_bb = F.normalize(self.neck(self.backbone(x_bb)[-1:])[0], dim=1)
-        losses['loss_mix_bb'] = mixed_infonce(self.head, q_bb, key_k,
-                                              key_q_all[idx_bb], queue,
-                                              lam_bb)
+        if self.mix_bb_weight > 0:
+            with torch.no_grad():
+                mask_bb = self._backbone_mask(
+                    self.mixer(feat_q, feat_all[idx_bb], lam_bb, size),
+                    lam_bb)
+            x_bb = im_q * mask_bb[:, :1] + im_all[idx_bb] * mask_bb[:, 1:]
+            q_bb = F.normalize(self.neck(self.backbone(x_bb)[-1:])[0], dim=1)
+            losses['loss_mix_bb'] = self.mix_bb_weight * mixed_infonce(
+                self.head, q_bb, key_k, key_q_all[idx_bb], queue, lam_bb)
 
         # 4. Mixer branch: frozen momentum encoder, gradient to the mask
         x_mb = im_q * mask_mb[:, :1] + im_all[idx_mb] * mask_mb[:, 1:]

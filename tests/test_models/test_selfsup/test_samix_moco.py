@@ -89,6 +89,25 @@ def test_gradient_routing(variant):
         assert not any(p.requires_grad for p in part.parameters())
 
 
+def test_mix_bb_weight_scales_or_skips_the_backbone_branch():
+    """``mix_bb_weight`` scales ``loss_mix_bb``; 0 removes the branch and
+    leaves every other loss as it was (the SSL benchmark's control)."""
+    def losses_with(weight):
+        torch.manual_seed(0)
+        np.random.seed(0)
+        model = build(mix_bb_weight=weight)
+        return {k: v.detach() for k, v in model.loss(*batch()).items()}
+
+    full, half, off = losses_with(1.), losses_with(0.5), losses_with(0.)
+    torch.testing.assert_close(half['loss_mix_bb'], 0.5 * full['loss_mix_bb'])
+    assert 'loss_mix_bb' not in off
+    for name in ('loss_moco', 'loss_mix_mb', 'loss_mask'):
+        torch.testing.assert_close(off[name], full[name], msg=name)
+    with pytest.raises(ValueError) as info:
+        build(mix_bb_weight=-1.)
+    assert str(info.value) == 'mix_bb_weight must be >= 0, got -1.0'
+
+
 def test_init_weights_starts_momentum_as_copy():
     model = build()
     model.init_weights()

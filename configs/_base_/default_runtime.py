@@ -22,6 +22,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Distributed training keeps the SAMix models' NaN/Inf guard (other models
+# train exactly as with mmengine's MMDistributedDataParallel).
+model_wrapper_cfg = dict(type='GuardedDistributedDataParallel')
+
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 

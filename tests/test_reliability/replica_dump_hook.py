@@ -25,3 +25,44 @@ class ReplicaDumpHook(Hook):
                 optimizer=runner.optim_wrapper.state_dict(),
                 world_size=runner.world_size),
             osp.join(runner.work_dir, f'replica_rank{runner.rank}.pth'))
+
+
+@HOOKS.register_module(force=True)
+class PoisonOnceHook(Hook):
+    """Make ``loss_mix_k`` NaN in one iteration on one process only, and
+    record in every process which steps were skipped and whether that
+    iteration changed any parameter (``skip_report_rank<r>.pth``)."""
+
+    def __init__(self, rank: int = 1, iteration: int = 1):
+        self.rank, self.iteration = rank, iteration
+        self.skipped, self.changed = [], None
+
+    @staticmethod
+    def _model(runner: Runner):
+        return runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter != self.iteration:
+            return
+        model = self._model(runner)
+        self.before = [p.detach().clone() for p in model.parameters()]
+        if runner.rank == self.rank:
+            loss_module = model.head_mix_k.loss_module
+            real = loss_module.forward
+            loss_module.forward = lambda *a, **k: real(*a, **k) * float('nan')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        model = self._model(runner)
+        if model.step_skipped:
+            self.skipped.append(runner.iter)
+        if runner.iter == self.iteration:
+            vars(model.head_mix_k.loss_module).pop('forward', None)
+            self.changed = [not torch.equal(a, b) for a, b in zip(
+                self.before, model.parameters())]
+
+    def after_train(self, runner: Runner) -> None:
+        torch.save(dict(skipped=self.skipped, changed=self.changed),
+                   osp.join(runner.work_dir,
+                            f'skip_report_rank{runner.rank}.pth'))

@@ -56,6 +56,32 @@ def test_two_processes_keep_identical_replicas(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
+def test_a_nan_on_one_process_skips_the_step_on_both(tmp_path):
+    """GuardedDistributedDataParallel: a NaN loss on process 1 only makes
+    both processes skip that step (no backward, no update, no EMA), and
+    training goes on with identical replicas."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=HERE,
+               PATH=osp.dirname(sys.executable) + os.pathsep +
+               os.environ['PATH'])
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh',
+         osp.join(HERE, 'samix_dist_skip_cfg.py'), '2', '--work-dir',
+         str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for rank in (0, 1):
+        report = torch.load(tmp_path / f'skip_report_rank{rank}.pth',
+                            weights_only=True)
+        assert report['skipped'] == [1], rank
+        assert report['changed'] and not any(report['changed']), rank
+    rank0, rank1 = (torch.load(tmp_path / f'replica_rank{r}.pth',
+                               weights_only=True) for r in (0, 1))
+    differ = [name for name in rank0['params'] if not torch.equal(
+        rank0['state_dict'][name], rank1['state_dict'][name])]
+    assert not differ, differ
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
 def test_sync_bn_on_cpu_is_refused_in_one_line():
     cfg = Config(dict(sync_bn='torch'))
     with pytest.raises(ValueError) as err:

@@ -166,62 +166,72 @@ def test_train_tool_stops_with_one_line(tmp_path):
 
 
 # --------------------------------------------------------------------- #
-# parse_losses directly: messages, agreement, the zero loss, the hook     #
+# the guarded step on chosen loss values: messages, agreement, the skip  #
 # --------------------------------------------------------------------- #
 from types import SimpleNamespace  # noqa: E402
 
-import samix_mm.models.classifiers.samix_classifier as clf_module  # noqa
-
-
-def losses_of(**values):
-    return {k: torch.tensor(float(v)) for k, v in values.items()}
-
+import samix_mm.models.utils.nonfinite_loss_guard as guard_module  # noqa
 
 HINT = ('lower optim_wrapper.optimizer.lr, add optim_wrapper.clip_grad='
         "dict(max_norm=...), check the data, or set "
         "model.nonfinite_loss='skip' to skip such steps")
 
 
+def with_losses(model, **values):
+    """Make ``model.loss`` return these values (with a graph into the
+    weights, so that a finite step back-propagates and updates)."""
+    param = next(p for p in model.parameters() if p.requires_grad)
+
+    def loss(inputs, data_samples):
+        return {k: torch.tensor(float(v)) + 0. * param.sum()
+                for k, v in values.items()}
+
+    model.loss = loss
+    return model
+
+
 def test_raise_message_names_each_bad_term_and_its_kind():
-    model, _ = build('raise')
+    model, optim = build('raise')
     MessageHub.get_current_instance().update_info('iter', 0)
+    with_losses(model, loss_a=1., loss_b='inf', loss_c='nan', loss_d=-2.)
     with pytest.raises(FloatingPointError) as err:
-        model.parse_losses(losses_of(loss_a=1., loss_b='inf',
-                                     loss_c='nan', loss_d=-2.))
+        model.train_step(data(), optim)
     assert str(err.value) == (
         f'loss_b is inf, loss_c is nan at iteration 1; {HINT}')
     # only the sum overflowed: the sum is named
+    with_losses(model, loss_a=3e38, loss_b=3e38)
     with pytest.raises(FloatingPointError) as err:
-        model.parse_losses(losses_of(loss_a=3e38, loss_b=3e38))
+        model.train_step(data(), optim)
     assert str(err.value) == f'loss is inf at iteration 1; {HINT}'
     assert model.step_skipped
 
 
 def test_finite_losses_pass_through():
-    model, _ = build('raise')
+    model, optim = build('raise')
     model.step_skipped = True
-    loss, log_vars = model.parse_losses(losses_of(loss_a=1.5, loss_b=2.))
+    log_vars = with_losses(model, loss_a=1.5, loss_b=2.).train_step(
+        data(), optim)
     assert not model.step_skipped
-    assert float(loss) == 3.5
     assert {k: float(v) for k, v in log_vars.items()} == dict(
         loss=3.5, loss_a=1.5, loss_b=2.)
+    assert optim.optimizer.state  # the optimizer stepped
 
 
 def test_processes_agree_on_a_bad_term(monkeypatch):
     """With several processes the codes are max-reduced in place, so a term
     that is NaN on another process stops this one too."""
-    model, _ = build('raise')
+    model, optim = build('raise')
     calls = []
 
     def all_reduce(data, op='sum'):
         calls.append((data.clone(), op))
         data[1] = 2  # loss_a (after 'loss') is NaN elsewhere
 
-    monkeypatch.setattr(clf_module, 'get_world_size', lambda: 2)
-    monkeypatch.setattr(clf_module, 'all_reduce', all_reduce)
+    monkeypatch.setattr(guard_module, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(guard_module, 'all_reduce', all_reduce)
     with pytest.raises(FloatingPointError, match=r'^loss_a is nan at '
                        r'iteration 7;'):
-        model.parse_losses(losses_of(loss_a=1., loss_b=2.))
+        with_losses(model, loss_a=1., loss_b=2.).train_step(data(), optim)
     (codes, op), = calls
     assert op == 'max' and codes.tolist() == [0, 0, 0]
 
@@ -230,56 +240,38 @@ def test_single_process_does_not_communicate(monkeypatch):
     def all_reduce(*args, **kwargs):
         raise AssertionError('all_reduce in a single process')
 
-    monkeypatch.setattr(clf_module, 'all_reduce', all_reduce)
-    model, _ = build('raise')
-    loss, _ = model.parse_losses(losses_of(loss_a=1.))
-    assert float(loss) == 1.
+    monkeypatch.setattr(guard_module, 'all_reduce', all_reduce)
+    model, optim = build('raise')
+    log_vars = with_losses(model, loss_a=1.).train_step(data(), optim)
+    assert float(log_vars['loss']) == 1.
 
 
-@pytest.fixture
-def no_skip_hook():
-    """Start without the global optimizer pre-step hook, as a fresh
-    process does."""
-    for handle in clf_module._SKIP_HOOK:
-        handle.remove()
-    clf_module._SKIP_HOOK.clear()
-    yield
-    clf_module._SKIPPED.clear()
-
-
-def test_skip_gives_zero_loss_warns_and_drops_the_step(monkeypatch,
-                                                        no_skip_hook):
+def test_skip_warns_and_neither_back_propagates_nor_steps(monkeypatch):
     model, optim = build('skip')
     warnings = []
     logger = SimpleNamespace(warning=warnings.append)
-    monkeypatch.setattr(clf_module, 'MMLogger', SimpleNamespace(
+    monkeypatch.setattr(guard_module, 'MMLogger', SimpleNamespace(
         get_current_instance=lambda: logger))
-    params = [p for p in model.parameters() if p.requires_grad]
-    model._buffers_before = [b.clone() for b in model.buffers()]
-    loss, log_vars = model.parse_losses(losses_of(loss_a=2., loss_b='nan'))
-    assert model.step_skipped and model in clf_module._SKIPPED
+    updates = []
+    monkeypatch.setattr(optim, 'update_params', updates.append)
+    log_vars = with_losses(model, loss_a=2., loss_b='nan').train_step(
+        data(), optim)
+    assert model.step_skipped and not updates
     assert warnings == ['skipped the step of iteration 7: loss_b is nan']
     assert {k: float(v) for k, v in log_vars.items()} == dict(loss_a=2.)
-    # a zero loss with a (zero) gradient for every trainable parameter
-    assert float(loss) == 0. and loss.requires_grad
-    loss.backward()
-    for p in params:
-        assert p.grad is not None and not p.grad.any()
-    # one optimizer pre-step hook, registered once, drops the step
-    assert len(clf_module._SKIP_HOOK) == 1
-    model.parse_losses(losses_of(loss_a='inf'))
-    assert len(clf_module._SKIP_HOOK) == 1
-    assert warnings[-1] == 'skipped the step of iteration 7: loss_a is inf'
-    before = [p.detach().clone() for p in params]
-    for p in params:
-        p.grad = torch.ones_like(p)
-    optim.optimizer.step()
-    assert all(torch.equal(p, b) for p, b in zip(params, before))
-    assert all(p.grad is None for p in params)
-    # a good step un-skips the model: the optimizer moves it again
-    model.parse_losses(losses_of(loss_a=1.))
-    assert not model.step_skipped and model not in clf_module._SKIPPED
-    for p in params:
-        p.grad = torch.ones_like(p)
-    optim.optimizer.step()
-    assert not torch.equal(params[0], before[0])
+    assert all(p.grad is None for p in model.parameters())
+    # a good step un-skips the model and updates it
+    with_losses(model, loss_a=1.).train_step(data(), optim)
+    assert not model.step_skipped and len(updates) == 1
+
+
+def test_parse_losses_outside_the_guarded_step_is_refused():
+    """mmengine's own DDP wrapper calls parse_losses itself: refused, so
+    that the guard cannot be bypassed silently."""
+    model, _ = build('raise')
+    with pytest.raises(RuntimeError) as err:
+        model.parse_losses(dict(loss_a=torch.tensor(1.)))
+    assert str(err.value) == (
+        'SAMixClassifier must train through its guarded train step; set '
+        "model_wrapper_cfg=dict(type='GuardedDistributedDataParallel') for "
+        'distributed training')

@@ -1,44 +1,27 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """The supervised SAMix (and AutoMix) classifier."""
 import copy
-import weakref
-from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import all_reduce, get_world_size
-from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.structures import DataSample
 from torch import nn
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (copy_online_to_momentum_, forward_to_stage,
+from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
+                     copy_online_to_momentum_, forward_to_stage,
                      loads_whole_model, mix_images, mixup_target,
                      momentum_update_, random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
-#: Models whose current optimizer step is skipped (non-finite loss).
-_SKIPPED: 'weakref.WeakSet[nn.Module]' = weakref.WeakSet()
-_SKIP_HOOK: list = []
-
-
-def _drop_grads_of_skipped(optimizer, args, kwargs) -> None:
-    """Global optimizer pre-step hook: a skipped model's parameters get no
-    gradient, so the step leaves them, their momentum and decay alone."""
-    skipped = {id(p) for model in _SKIPPED for p in model.parameters()}
-    for group in optimizer.param_groups:
-        for param in group['params']:
-            if id(param) in skipped:
-                param.grad = None
 
 
 @MODELS.register_module()
-class SAMixClassifier(BaseClassifier):
+class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
     """SAMix: a learnable Mixer trained beside the classifier.
 
     `Boosting Discriminative Visual Representation Learning with
@@ -148,10 +131,7 @@ class SAMixClassifier(BaseClassifier):
         self.lam_margin = lam_margin
         self.mask_adjust = mask_adjust
         self.mix_no_repeat = mix_no_repeat
-        if nonfinite_loss not in ('raise', 'skip'):
-            raise ValueError("set model.nonfinite_loss to 'raise' or "
-                             f"'skip', not {nonfinite_loss!r}")
-        self.nonfinite_loss = nonfinite_loss
+        self.nonfinite_loss = check_nonfinite_mode(nonfinite_loss)
         self.step_skipped = False
 
         self.backbone = MODELS.build(backbone)
@@ -254,8 +234,6 @@ class SAMixClassifier(BaseClassifier):
             dict[str, Tensor]: ``loss_mix_q``, ``loss_one_q``,
             ``loss_mix_k`` and ``loss_mask``.
         """
-        if self.nonfinite_loss == 'skip':  # to undo BN updates on a skip
-            self._buffers_before = [b.clone() for b in self.buffers()]
         labels = torch.cat([s.gt_label for s in data_samples])
         if int(labels.max()) >= self.num_classes:
             raise ValueError(
@@ -314,51 +292,6 @@ class SAMixClassifier(BaseClassifier):
         if self.mask_adjust > 0 and np.random.rand() < self.mask_adjust:
             mask = adjust_mask_area(mask, lam)
         return mask
-
-    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> tuple:
-        """Sum the losses; raise or skip the step if one is not finite.
-
-        Args:
-            losses (dict[str, Tensor]): The output of :meth:`loss`.
-
-        Returns:
-            tuple[Tensor, dict]: The loss to back-propagate and the values
-            to log. On a skipped step the loss has a zero gradient for every
-            parameter (and the optimizer step is dropped).
-        """
-        loss, log_vars = super().parse_losses(losses)
-        values = torch.stack([v.detach().float() for v in log_vars.values()])
-        code = torch.isinf(values).int() + 2 * torch.isnan(values).int()
-        if get_world_size() > 1:  # every process takes the same decision
-            all_reduce(code, op='max')  # in place
-        _SKIPPED.discard(self)
-        self.step_skipped = bool(code.any())
-        if not self.step_skipped:
-            return loss, log_vars
-        bad = {k: c for k, c in zip(log_vars, code.tolist()) if c}
-        # name the terms, not their sum (unless only the sum overflowed)
-        named = {k: c for k, c in bad.items() if k != 'loss'} or bad
-        hub = MessageHub.get_current_instance()
-        where = f"iteration {(hub.get_info('iter') or 0) + 1}"
-        what = ', '.join(f"{k} is {'nan' if c > 1 else 'inf'}"
-                         for k, c in named.items())
-        if self.nonfinite_loss == 'raise':
-            raise FloatingPointError(
-                f'{what} at {where}; lower optim_wrapper.optimizer.lr, '
-                'add optim_wrapper.clip_grad=dict(max_norm=...), check the '
-                "data, or set model.nonfinite_loss='skip' to skip such steps")
-        MMLogger.get_current_instance().warning(
-            f'skipped the step of {where}: {what}')
-        with torch.no_grad():
-            for buf, old in zip(self.buffers(), self._buffers_before):
-                buf.copy_(old)
-        if not _SKIP_HOOK:
-            _SKIP_HOOK.append(
-                register_optimizer_step_pre_hook(_drop_grads_of_skipped))
-        _SKIPPED.add(self)
-        zero = sum(p.sum() * 0. for p in self.parameters() if p.requires_grad)
-        return zero, OrderedDict(
-            (k, v) for k, v in log_vars.items() if k not in bad)
 
     @torch.no_grad()
     def momentum_update(self) -> None:

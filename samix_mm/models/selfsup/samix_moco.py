@@ -13,7 +13,8 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (copy_online_to_momentum_, loads_whole_model,
+from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
+                     copy_online_to_momentum_, loads_whole_model,
                      momentum_update_)
 from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
@@ -25,7 +26,7 @@ def _gap(feat: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class SAMixMoCo(BaseSelfSupervisor):
+class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
     """SAMix with a label-free Mixer on top of MoCo v2.
 
     `Boosting Discriminative Visual Representation Learning with
@@ -89,6 +90,11 @@ class SAMixMoCo(BaseSelfSupervisor):
         mix_bb_weight (float): Weight of ``loss_mix_bb``. 0 skips the
             backbone branch: MoCo v2 plus a Mixer that never reaches the
             encoder (the control of the SSL benchmark). Defaults to 1.0.
+        nonfinite_loss (str): What a NaN or Inf loss term does: ``'raise'``
+            stops with a ``FloatingPointError`` naming the term and the
+            iteration; ``'skip'`` logs a warning and skips the step (no
+            optimizer or EMA update; BN statistics and the queue restored).
+            All processes agree. Defaults to 'raise'.
         data_preprocessor (dict, optional): Defaults to
             ``SelfSupDataPreprocessor``.
         init_cfg (dict, optional): Initialization config.
@@ -108,6 +114,7 @@ class SAMixMoCo(BaseSelfSupervisor):
                  mask_layer: int = 2,
                  mean_margin: float = 0.1,
                  mix_bb_weight: float = 1.0,
+                 nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         out_indices = tuple(backbone.get('out_indices', ()))
@@ -133,6 +140,8 @@ class SAMixMoCo(BaseSelfSupervisor):
         self.mask_layer = mask_layer
         self.mean_margin = mean_margin
         self.mix_bb_weight = mix_bb_weight
+        self.nonfinite_loss = check_nonfinite_mode(nonfinite_loss)
+        self.step_skipped = False
         self.mixer = MODELS.build(mixer)
         self.mixer_loss = MODELS.build(mixer_loss)
         self.mask_loss = MODELS.build(mask_loss)
@@ -192,9 +201,11 @@ class SAMixMoCo(BaseSelfSupervisor):
         """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
 
         Buffers (BN running statistics) are not touched; ``m >= 1``
-        freezes the momentum modules.
+        freezes the momentum modules; a skipped step (see
+        ``nonfinite_loss``) changes nothing.
         """
-        momentum_update_(self._momentum_pairs(), self.momentum)
+        if not self.step_skipped:
+            momentum_update_(self._momentum_pairs(), self.momentum)
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:

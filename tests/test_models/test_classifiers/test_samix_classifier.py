@@ -209,11 +209,18 @@ def test_pooled_is_the_last_stage_only():
 
 def test_recipe_defaults():
     """The constructor's defaults are the original recipe's values."""
+    keys = ('alpha', 'momentum', 'mask_layer', 'lam_margin', 'mix_no_repeat')
     params = inspect.signature(MODELS.get('SAMixClassifier')).parameters
-    defaults = {k: params[k].default for k in (
-        'alpha', 'momentum', 'mask_layer', 'lam_margin', 'mix_no_repeat')}
-    assert defaults == dict(alpha=2.0, momentum=0.999, mask_layer=2,
-                            lam_margin=0.08, mix_no_repeat=False)
+    defaults = {k: params[k].default for k in keys}
+    recipe = dict(alpha=2.0, momentum=0.999, mask_layer=2, lam_margin=0.08,
+                  mix_no_repeat=False)
+    assert defaults == recipe
+    cfg = model_cfg()
+    for key in keys:
+        cfg.pop(key, None)
+    model = MODELS.build(cfg)  # the defaults as the constructor applies them
+    assert {k: getattr(model, k) for k in keys} == recipe
+    assert model.base_momentum == 0.999 and model.step_skipped is False
 
 
 def test_head_shape_messages():

@@ -386,3 +386,34 @@ def test_lam_concat_channels_by_value():
     assert torch.equal(x_a[:, :C], feat_a) and torch.equal(x_b[:, :C], feat_b)
     torch.testing.assert_close(x_a[:, C], torch.full((N, HW, HW), 0.3))
     torch.testing.assert_close(x_b[:, C], torch.full((N, HW, HW), 0.7))
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(in_channels=C, lam_concat=True, lam_mul=1.),
+     'lam_concat and lam_mul are exclusive; set lam_mul=0 or '
+     'lam_concat=False'),
+    (dict(in_channels=C, lam_concat=True, x_qk_concat=True),
+     'lam_concat and x_qk_concat are exclusive; set one of them to False'),
+    (dict(in_channels=C, lam_mul_k=[]),
+     'lam_mul_k must not be empty; give at least one value'),
+    (dict(in_channels=C, reduction=0),
+     f'in_channels ({C}) must be > 0 and divisible by reduction (0); '
+     'change one of them'),
+    (dict(in_channels=0, reduction=1),
+     'in_channels (0) must be > 0 and divisible by reduction (1); '
+     'change one of them'),
+])
+def test_config_messages_are_exact(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        PixelMixer(**kwargs)
+    assert str(info.value) == message
+
+
+def test_smallest_valid_sizes_and_defaults():
+    """One channel and reduction 1 are valid; λ enters without residual
+    unless asked (the AutoMix default)."""
+    mixer = PixelMixer(in_channels=1, reduction=1)
+    assert mixer.lam_residual is False
+    feat = torch.randn(2, 1, 4, 4)
+    mask = mixer(feat, feat.flip(0), 0.3, (8, 8))
+    assert mask.shape == (2, 2, 8, 8)

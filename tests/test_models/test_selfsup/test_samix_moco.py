@@ -419,3 +419,45 @@ def test_config_errors():
         build(mixer_loss=dict(CLUSTER, in_channels=FEAT))
     with pytest.raises(ValueError, match='MultiView'):
         build().loss(batch()[0][:1], batch()[1])
+
+
+@pytest.mark.parametrize('mode', ['raise', 'skip'])
+def test_nonfinite_loss_raises_or_skips_without_a_trace(mode, monkeypatch):
+    """As the supervised guard: a NaN Mixer loss stops the run with its
+    name, or skips the step leaving weights, EMA, optimizer, BN statistics
+    and the queue as they were."""
+    from mmengine.logging import MessageHub
+    from mmengine.optim import OptimWrapper
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = build(nonfinite_loss=mode)
+    optim = OptimWrapper(torch.optim.SGD(
+        model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4))
+    g = torch.Generator().manual_seed(0)
+
+    def data():
+        views = [torch.randint(0, 256, (NUM, 3, SIZE, SIZE),
+                               generator=g).float() for _ in range(2)]
+        return dict(inputs=views, data_samples=batch()[1])
+
+    model.train_step(data(), optim)  # one good step: optimizer state
+    model.momentum_update()
+    MessageHub.get_current_instance().update_info('iter', 4)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = copy.deepcopy(optim.optimizer.state_dict()['state'])
+    real = model.mixer_loss.forward
+    monkeypatch.setattr(model.mixer_loss, 'forward', lambda *a: {
+        k: v * float('nan') for k, v in real(*a).items()})
+    if mode == 'raise':
+        with pytest.raises(FloatingPointError, match=r'^loss_mix_mb is nan '
+                           r'at iteration 5; '):
+            model.train_step(data(), optim)
+        return
+    log_vars = model.train_step(data(), optim)
+    model.momentum_update()
+    assert model.step_skipped and 'loss_mix_mb' not in log_vars
+    for key, value in model.state_dict().items():
+        assert torch.equal(state[key], value), key
+    for idx, values in optim.optimizer.state_dict()['state'].items():
+        for name, value in values.items():
+            assert torch.equal(opt[idx][name], value)

@@ -1,2 +1,0 @@
-# Copyright (c) samix_mm contributors. All rights reserved.
-__all__ = []

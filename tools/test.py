@@ -6,8 +6,9 @@ import os.path as osp
 from copy import deepcopy
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.model import BaseTTAModel
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from torch import nn
@@ -131,8 +132,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def tested_model(runner: Runner) -> nn.Module:
     """The model the checkpoint is for, inside any wrapper or TTA model."""
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
+    model = get_ori_model(runner.model)
     return model.module if isinstance(model, BaseTTAModel) else model
 
 

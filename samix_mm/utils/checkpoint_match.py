@@ -6,6 +6,20 @@ import torch
 from torch import nn
 
 
+def strip_module_prefix(
+        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The state dict with DDP's ``module.`` prefix removed from its keys.
+
+    Args:
+        state_dict (dict): Parameter and buffer names mapped to tensors.
+
+    Returns:
+        dict: A new dict; keys without the prefix are kept as they are.
+    """
+    return {(k[len('module.'):] if k.startswith('module.') else k): v
+            for k, v in state_dict.items()}
+
+
 def check_checkpoint_matches(model: nn.Module, state_dict: Dict[str,
                                                                 torch.Tensor],
                              filename: str) -> None:
@@ -17,10 +31,7 @@ def check_checkpoint_matches(model: nn.Module, state_dict: Dict[str,
         filename (str): The checkpoint path, named in the error.
     """
     expected = model.state_dict()
-    state_dict = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state_dict.items()
-    }
+    state_dict = strip_module_prefix(state_dict)
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
     wrong_shape = sorted(

@@ -4,8 +4,8 @@ import os.path as osp
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
 
@@ -16,8 +16,7 @@ class ReplicaDumpHook(Hook):
     training, in every process."""
 
     def after_train(self, runner: Runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         torch.save(
             dict(
                 state_dict=model.state_dict(),
@@ -37,15 +36,10 @@ class PoisonOnceHook(Hook):
         self.rank, self.iteration = rank, iteration
         self.skipped, self.changed = [], None
 
-    @staticmethod
-    def _model(runner: Runner):
-        return runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.iter != self.iteration:
             return
-        model = self._model(runner)
+        model = get_ori_model(runner.model)
         self.before = [p.detach().clone() for p in model.parameters()]
         if runner.rank == self.rank:
             loss_module = model.head_mix_k.loss_module
@@ -54,7 +48,7 @@ class PoisonOnceHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        model = self._model(runner)
+        model = get_ori_model(runner.model)
         if model.step_skipped:
             self.skipped.append(runner.iter)
         if runner.iter == self.iteration:

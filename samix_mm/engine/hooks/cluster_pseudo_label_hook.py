@@ -4,7 +4,7 @@ import torch
 from mmengine.dist import (all_gather_object, broadcast_object_list,
                            is_main_process)
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 
 from samix_mm.models.selfsup.cluster_ops import (inverse_frequency_weights,
                                                  kmeans, pca_whiten)
@@ -71,8 +71,7 @@ class ClusterPseudoLabelHook(Hook):
 
     @staticmethod
     def _model(runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         target = getattr(model, 'mixer_loss', None)
         if not hasattr(target, 'set_pseudo_labels') or not hasattr(
                 model, 'cluster_feat'):

@@ -3,7 +3,7 @@
 import math
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
 
@@ -27,8 +27,7 @@ class MaskLossAnnealHook(Hook):
         self.base_weight = None
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         if not hasattr(getattr(model, 'mask_loss', None), 'loss_weight'):
             raise TypeError('MaskLossAnnealHook needs model.mask_loss with '
                             f'a loss_weight; {type(model).__name__} has none')

@@ -4,8 +4,8 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 from torch import nn
 
 from samix_mm.registry import HOOKS
@@ -63,8 +63,7 @@ class MixerVisualizationHook(Hook):
 
     @staticmethod
     def _model(runner: Runner) -> nn.Module:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         if not hasattr(model, 'mix_for_display'):
             raise TypeError(
                 f'MixerVisualizationHook needs a model with mix_for_display '

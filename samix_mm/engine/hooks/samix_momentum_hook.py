@@ -4,7 +4,7 @@ import math
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
 
@@ -68,8 +68,7 @@ class SAMixMomentumHook(Hook):
 
     @staticmethod
     def _model(runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         for attr in ('momentum', 'base_momentum', 'momentum_update'):
             if not hasattr(model, attr):
                 raise TypeError(f'SAMixMomentumHook needs a model with '

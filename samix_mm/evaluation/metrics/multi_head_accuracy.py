@@ -6,6 +6,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.evaluation import Accuracy
 
+from samix_mm.models.classifiers.samix_classifier import BRANCHES
 from samix_mm.registry import METRICS
 
 
@@ -39,7 +40,7 @@ class MultiHeadAccuracy(BaseMetric):
     answer = 'pred_score'
 
     def __init__(self,
-                 heads: Sequence[str] = ('one_k', 'mix_k', 'one_q', 'mix_q'),
+                 heads: Sequence[str] = BRANCHES,
                  topk: Sequence[int] = (1, ),
                  collect_device: str = 'cpu',
                  prefix: str = 'accuracy'):

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from samix_mm.registry import BATCH_AUGMENTS
+from ..mixers.mixer_ops import check_lam_margin, constant_mask, in_lam_margin
 from ..utils import forward_to_stage, mix_images, random_pairing
 from ..utils.mixer_export import build_frozen_pair, load_mixer_export
 
@@ -81,12 +82,9 @@ class SAMixP:
                  lam_margin: float = 0.08):
         if not alpha > 0:
             raise ValueError(f'alpha must be > 0, got {alpha}')
-        if not 0 <= lam_margin < 0.5:
-            raise ValueError(f'lam_margin must be in [0, 0.5), got '
-                             f'{lam_margin}')
         export = load_mixer_export(mixer_file)
         self.alpha = float(alpha)
-        self.lam_margin = float(lam_margin)
+        self.lam_margin = check_lam_margin(lam_margin)
         self.mask_layer = export['mask_layer']
         self.channels = len(export['mean'])
         if len(mean) != self.channels or len(std) != self.channels or min(
@@ -128,11 +126,10 @@ class SAMixP:
             channel 1 its partner.
         """
         self._prepare(inputs.device)
-        if lam <= self.lam_margin or 1 - lam <= self.lam_margin:
-            mask = torch.full((inputs.size(0), 2, *inputs.shape[2:]),
-                              lam, device=inputs.device)
-            mask[:, 1] = 1 - lam
-            return mask
+        if in_lam_margin(lam, self.lam_margin):
+            return constant_mask(inputs.new_empty(
+                (inputs.size(0), 2, *inputs.shape[2:]), dtype=torch.float),
+                lam)
         source = inputs.float()
         if self._affine is not None:
             source = source * self._affine[0] + self._affine[1]

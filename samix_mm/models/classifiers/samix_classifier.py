@@ -10,11 +10,12 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from samix_mm.registry import MODELS
-from ..mixers.mixer_ops import adjust_mask_area
+from ..mixers.mixer_ops import (adjust_mask_area, check_lam_margin,
+                                constant_mask, in_lam_margin)
 from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
-                     copy_online_to_momentum_, forward_to_stage,
-                     loads_whole_model, mix_images, mixup_target,
-                     momentum_update_, random_pairing)
+                     check_stage_out_indices, copy_online_to_momentum_,
+                     forward_to_stage, loads_whole_model, mix_images,
+                     mixup_target, momentum_update_, random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
@@ -115,20 +116,12 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
             raise ValueError(f'alpha must be > 0, got {alpha}')
         if not 0 <= momentum <= 1:
             raise ValueError(f'momentum must be in [0, 1], got {momentum}')
-        if not 0 <= lam_margin < 0.5:
-            raise ValueError(f'lam_margin must be in [0, 0.5), got '
-                             f'{lam_margin}')
-        out_indices = tuple(backbone.get('out_indices', ()))
-        if len(out_indices) != 2 or out_indices[0] != mask_layer:
-            raise ValueError(
-                f'backbone.out_indices must be (mask_layer, last_stage) = '
-                f'({mask_layer}, ...), got {out_indices or None}; set '
-                f'model.backbone.out_indices=({mask_layer}, 3)')
+        check_stage_out_indices(backbone, mask_layer)
         self.alpha = alpha
         self.momentum = momentum
         self.base_momentum = momentum
         self.mask_layer = mask_layer
-        self.lam_margin = lam_margin
+        self.lam_margin = check_lam_margin(lam_margin)
         self.mask_adjust = mask_adjust
         self.mix_no_repeat = mix_no_repeat
         self.nonfinite_loss = check_nonfinite_mode(nonfinite_loss)
@@ -284,11 +277,8 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
     def _classifier_mask(self, mask: torch.Tensor,
                          lam: float) -> torch.Tensor:
         """Margin fallback and optional area adjustment of the bb mask."""
-        if lam <= self.lam_margin or 1 - lam <= self.lam_margin:
-            mask = torch.empty_like(mask)
-            mask[:, 0] = lam
-            mask[:, 1] = 1 - lam
-            return mask
+        if in_lam_margin(lam, self.lam_margin):
+            return constant_mask(mask, lam)
         if self.mask_adjust > 0 and np.random.rand() < self.mask_adjust:
             mask = adjust_mask_area(mask, lam)
         return mask

@@ -1,5 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Pure helpers of the Mixer: λ rescaling and mask-area adjustment."""
+"""Pure helpers of the Mixer: λ rescaling, mask-area adjustment and the
+constant mask for a λ near 0 or 1."""
 import torch
 
 #: Largest k accepted by :func:`rescale_lam`; larger values are clipped.
@@ -72,3 +73,50 @@ def adjust_mask_area(mask: torch.Tensor, lam: float) -> torch.Tensor:
     new_a = torch.where(mean_a > lam, shrink_a, m_a)
     new_a = torch.where(mean_a < lam, 1. - shrink_b, new_a)
     return torch.cat([new_a, 1. - new_a], dim=1)
+
+
+def check_lam_margin(lam_margin: float) -> float:
+    """Return ``lam_margin`` as a float if it is in [0, 0.5).
+
+    Args:
+        lam_margin (float): The margin of :func:`in_lam_margin`.
+
+    Returns:
+        float: ``lam_margin``.
+    """
+    if not 0 <= lam_margin < 0.5:
+        raise ValueError(f'lam_margin must be in [0, 0.5), got {lam_margin}')
+    return float(lam_margin)
+
+
+def in_lam_margin(lam: float, lam_margin: float) -> bool:
+    """Whether λ or 1 - λ is at most ``lam_margin``.
+
+    A learned mask for such a λ would be almost all one image; the original
+    code then mixes with the constant mask (vanilla mixup) instead.
+
+    Args:
+        lam (float): The mixing ratio λ.
+        lam_margin (float): The margin, in [0, 0.5).
+
+    Returns:
+        bool: True if the constant mask is to be used.
+    """
+    return lam <= lam_margin or 1 - lam <= lam_margin
+
+
+def constant_mask(like: torch.Tensor, lam: float) -> torch.Tensor:
+    """The constant mask ``(λ, 1 - λ)`` of vanilla mixup.
+
+    Args:
+        like (Tensor): A tensor of the mask's shape ``(N, 2, H, W)``, dtype
+            and device (its values are not used).
+        lam (float): The mixing ratio λ.
+
+    Returns:
+        Tensor: A new mask with channel 0 = λ and channel 1 = 1 - λ.
+    """
+    mask = torch.empty_like(like)
+    mask[:, 0] = lam
+    mask[:, 1] = 1 - lam
+    return mask

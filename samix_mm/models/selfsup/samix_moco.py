@@ -14,8 +14,8 @@ from torch import nn
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
 from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
-                     copy_online_to_momentum_, loads_whole_model,
-                     momentum_update_)
+                     check_stage_out_indices, copy_online_to_momentum_,
+                     loads_whole_model, momentum_update_)
 from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
 
@@ -117,12 +117,7 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
                  nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        out_indices = tuple(backbone.get('out_indices', ()))
-        if len(out_indices) != 2 or out_indices[0] != mask_layer:
-            raise ValueError(
-                f'backbone.out_indices must be (mask_layer, last_stage) = '
-                f'({mask_layer}, ...), got {out_indices or None}; set '
-                f'model.backbone.out_indices=({mask_layer}, 3)')
+        check_stage_out_indices(backbone, mask_layer)
         if alpha <= 0 or queue_len <= 0 or feat_dim <= 0:
             raise ValueError('alpha, queue_len and feat_dim must be > 0, got '
                              f'{alpha}, {queue_len}, {feat_dim}')
@@ -130,7 +125,8 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
             raise ValueError(f'momentum must be in [0, 1] and mean_margin >= '
                              f'0, got {momentum} and {mean_margin}')
         if mix_bb_weight < 0:
-            raise ValueError(f'mix_bb_weight must be >= 0, got {mix_bb_weight}')
+            raise ValueError(
+                f'mix_bb_weight must be >= 0, got {mix_bb_weight}')
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -260,8 +256,8 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
 
         Returns:
             dict[str, Tensor]: ``loss_moco``, ``loss_mix_bb`` (unless
-            ``mix_bb_weight`` is 0), ``loss_mix_mb``, ``loss_mask`` (and ``loss_clst``,
-            ``loss_clst_mix`` for SAMix-C).
+            ``mix_bb_weight`` is 0), ``loss_mix_mb``, ``loss_mask`` (and
+            ``loss_clst``, ``loss_clst_mix`` for SAMix-C).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('SAMixMoCo needs two views per image; use '

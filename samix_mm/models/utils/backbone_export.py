@@ -29,6 +29,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from samix_mm.utils.checkpoint_match import strip_module_prefix
 from samix_mm.version import __version__
 
 StateDict = Dict[str, Tensor]
@@ -69,11 +70,7 @@ def get_state_dict(checkpoint: dict) -> StateDict:
     Returns:
         dict: Parameter and buffer names mapped to tensors.
     """
-    state = checkpoint.get('state_dict', checkpoint)
-    return {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state.items()
-    }
+    return strip_module_prefix(checkpoint.get('state_dict', checkpoint))
 
 
 def select_encoder(state_dict: StateDict,

@@ -4,6 +4,24 @@ import torch
 from torch import nn
 
 
+def check_stage_out_indices(backbone: dict, mask_layer: int) -> None:
+    """Refuse a backbone config that does not give the Mixer's stage first.
+
+    The SAMix models take the Mixer's map from output 0 and the features
+    of the heads from output 1 of the backbone.
+
+    Args:
+        backbone (dict): The backbone config.
+        mask_layer (int): 0-based stage read by the Mixer.
+    """
+    out_indices = tuple(backbone.get('out_indices', ()))
+    if len(out_indices) != 2 or out_indices[0] != mask_layer:
+        raise ValueError(
+            f'backbone.out_indices must be (mask_layer, last_stage) = '
+            f'({mask_layer}, ...), got {out_indices or None}; set '
+            f'model.backbone.out_indices=({mask_layer}, 3)')
+
+
 def forward_to_stage(backbone: nn.Module, inputs: torch.Tensor,
                      stage: int) -> torch.Tensor:
     """Return the output of ``stage`` without running the later stages.

@@ -107,3 +107,21 @@ def test_rescale_lam_k_zero_rescales():
     # κ = 1: (4/3·0.008 - 2·0.04 + 0.2) / (1/3) = 0.392
     assert rescale_lam(0.2, 0.) == pytest.approx(0.392, abs=1e-12)
     assert rescale_lam(0.2, -1e-9) == 0.2
+
+
+def test_lam_margin_and_constant_mask():
+    from samix_mm.models.mixers import (check_lam_margin, constant_mask,
+                                        in_lam_margin)
+    # the margin is included on both sides, 0.5 is never inside
+    assert in_lam_margin(0.1, 0.1) and in_lam_margin(0.9, 0.1)
+    assert not in_lam_margin(0.11, 0.1) and not in_lam_margin(0.89, 0.1)
+    assert not in_lam_margin(0.5, 0.)
+    like = torch.rand(3, 2, 4, 5, dtype=torch.float64)
+    mask = constant_mask(like, 0.25)
+    assert mask.dtype == torch.float64 and mask.shape == like.shape
+    assert torch.all(mask[:, 0] == 0.25) and torch.all(mask[:, 1] == 0.75)
+    assert check_lam_margin(0) == 0. and check_lam_margin(0.49) == 0.49
+    for bad in (-0.01, 0.5):
+        with pytest.raises(ValueError) as info:
+            check_lam_margin(bad)
+        assert str(info.value) == f'lam_margin must be in [0, 0.5), got {bad}'

@@ -12,17 +12,18 @@ from torch import nn
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import (adjust_mask_area, check_lam_margin,
                                 constant_mask, in_lam_margin)
-from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
-                     check_stage_out_indices, copy_online_to_momentum_,
-                     forward_to_stage, loads_whole_model, mix_images,
-                     mixup_target, momentum_update_, random_pairing)
+from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
+                     check_mixer_in_channels, check_nonfinite_mode,
+                     check_stage_out_indices, forward_to_stage, mix_images,
+                     mixup_target, probing, random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
 
 
 @MODELS.register_module()
-class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
+class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
+                      BaseClassifier):
     """SAMix: a learnable Mixer trained beside the classifier.
 
     `Boosting Discriminative Visual Representation Learning with
@@ -138,8 +139,7 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
         self.head_one_k = copy.deepcopy(self.head_one)
         self.head_mix_k = MODELS.build(head_mix_k) if head_mix_k else \
             copy.deepcopy(self.head_mix)
-        for module in self._momentum_modules():
-            module.requires_grad_(False)
+        self._freeze_momentum_modules()
         self._check_shapes()
 
     def _momentum_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
@@ -147,19 +147,6 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
         return [(self.backbone, self.backbone_k),
                 (self.head_one, self.head_one_k),
                 (self.head_mix, self.head_mix_k)]
-
-    def init_weights(self) -> None:
-        """Initialise, then start the momentum modules as online copies.
-
-        A model-level ``Pretrained`` ``init_cfg`` restores the momentum
-        modules from its checkpoint; they are not overwritten then.
-        """
-        super().init_weights()
-        if not loads_whole_model(self.init_cfg):
-            copy_online_to_momentum_(self._momentum_pairs())
-
-    def _momentum_modules(self) -> List[nn.Module]:
-        return [k for _, k in self._momentum_pairs()]
 
     @property
     def num_classes(self) -> int:
@@ -175,18 +162,9 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
         if tuple(self.head_mix.fc.weight.shape) != tuple(
                 self.head_mix_k.fc.weight.shape):
             raise ValueError('head_mix_k must have the shape of head_mix')
-        was_training = self.backbone.training
-        self.backbone.eval()
-        with torch.no_grad():
+        with probing(self.backbone):
             feats = self.backbone(torch.zeros(2, 3, 64, 64))
-        self.backbone.train(was_training)
-        stage_channels = feats[0].size(1)
-        if stage_channels != self.mixer.in_channels:
-            raise ValueError(
-                f'the Mixer reads backbone stage {self.mask_layer} with '
-                f'{stage_channels} channels but mixer.in_channels='
-                f'{self.mixer.in_channels}; set '
-                f'model.mixer.in_channels={stage_channels}')
+        check_mixer_in_channels(feats[0], self.mixer, self.mask_layer)
         head_in = self.head_one.fc.in_features
         if feats[-1].size(1) != head_in:
             raise ValueError(
@@ -282,18 +260,6 @@ class SAMixClassifier(NonFiniteLossGuard, BaseClassifier):
         if self.mask_adjust > 0 and np.random.rand() < self.mask_adjust:
             mask = adjust_mask_area(mask, lam)
         return mask
-
-    @torch.no_grad()
-    def momentum_update(self) -> None:
-        """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
-
-        Buffers (BN running statistics) are not touched: the momentum
-        encoder keeps the statistics of its own forwards. ``m >= 1`` freezes
-        the momentum modules; a skipped step (see ``nonfinite_loss``)
-        changes nothing.
-        """
-        if not self.step_skipped:
-            momentum_update_(self._momentum_pairs(), self.momentum)
 
     @torch.no_grad()
     def mix_for_display(self, inputs: torch.Tensor,

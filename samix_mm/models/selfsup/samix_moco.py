@@ -13,9 +13,9 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (NonFiniteLossGuard, check_nonfinite_mode,
-                     check_stage_out_indices, copy_online_to_momentum_,
-                     loads_whole_model, momentum_update_)
+from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
+                     check_mixer_in_channels, check_nonfinite_mode,
+                     check_stage_out_indices, probing)
 from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
                               mixed_infonce, sample_indices)
 
@@ -26,7 +26,8 @@ def _gap(feat: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
+class SAMixMoCo(NonFiniteLossGuard, MomentumModulesMixin,
+                BaseSelfSupervisor):
     """SAMix with a label-free Mixer on top of MoCo v2.
 
     `Boosting Discriminative Visual Representation Learning with
@@ -144,8 +145,7 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
         # momentum copies: trained by EMA only, never by gradient
         self.backbone_k = copy.deepcopy(self.backbone)
         self.neck_k = copy.deepcopy(self.neck)
-        for _, ema in self._momentum_pairs():
-            ema.requires_grad_(False)
+        self._freeze_momentum_modules()
         self.queue_len = queue_len
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
@@ -159,18 +159,10 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
 
     def _check_shapes(self, feat_dim: int) -> None:
         """Fail at build time if the Mixer or the neck do not fit."""
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
+        with probing(self):
             stage, last = self.backbone(torch.zeros(2, 3, 64, 64))
             out = self.neck((last, ))[0]
-        self.train(was_training)
-        if stage.size(1) != self.mixer.in_channels:
-            raise ValueError(
-                f'the Mixer reads backbone stage {self.mask_layer} with '
-                f'{stage.size(1)} channels but mixer.in_channels='
-                f'{self.mixer.in_channels}; set model.mixer.in_channels='
-                f'{stage.size(1)}')
+        check_mixer_in_channels(stage, self.mixer, self.mask_layer)
         if out.size(1) != feat_dim:
             raise ValueError(f'the neck gives {out.size(1)}-d features but '
                              f'feat_dim={feat_dim}; set the neck\'s '
@@ -181,27 +173,6 @@ class SAMixMoCo(NonFiniteLossGuard, BaseSelfSupervisor):
                 f'{type(self.mixer_loss).__name__} reads the pooled last '
                 f'stage ({last.size(1)} channels) but has in_channels='
                 f'{need}; set model.mixer_loss.in_channels={last.size(1)}')
-
-    def init_weights(self) -> None:
-        """Initialise, then start the momentum modules as online copies.
-
-        A model-level ``Pretrained`` ``init_cfg`` restores the momentum
-        modules from its checkpoint; they are not overwritten then.
-        """
-        super().init_weights()
-        if not loads_whole_model(self.init_cfg):
-            copy_online_to_momentum_(self._momentum_pairs())
-
-    @torch.no_grad()
-    def momentum_update(self) -> None:
-        """EMA of the parameters: ``θ_k ← m·θ_k + (1−m)·θ_q``.
-
-        Buffers (BN running statistics) are not touched; ``m >= 1``
-        freezes the momentum modules; a skipped step (see
-        ``nonfinite_loss``) changes nothing.
-        """
-        if not self.step_skipped:
-            momentum_update_(self._momentum_pairs(), self.momentum)
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:

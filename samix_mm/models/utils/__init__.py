@@ -5,11 +5,14 @@ from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
                            momentum_update_)
 from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
                                    guarded_train_step)
-from .stage_forward import check_stage_out_indices, forward_to_stage
+from .momentum_modules_mixin import MomentumModulesMixin
+from .stage_forward import (check_mixer_in_channels, check_stage_out_indices,
+                            forward_to_stage, probing)
 
 __all__ = [
     'mix_images', 'mixup_target', 'random_pairing', 'forward_to_stage',
     'export_mixer', 'load_mixer_export', 'momentum_update_',
     'copy_online_to_momentum_', 'loads_whole_model', 'NonFiniteLossGuard',
-    'check_nonfinite_mode', 'guarded_train_step', 'check_stage_out_indices'
+    'check_nonfinite_mode', 'guarded_train_step', 'check_stage_out_indices',
+    'check_mixer_in_channels', 'probing', 'MomentumModulesMixin'
 ]

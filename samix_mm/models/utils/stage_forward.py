@@ -1,7 +1,46 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Run a backbone only up to the stage that a Mixer reads."""
+"""Run a backbone only up to the stage that a Mixer reads; build-time
+checks of the stages a Mixer and the heads read."""
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import nn
+
+
+@contextmanager
+def probing(module: nn.Module) -> Iterator[None]:
+    """Eval mode and no gradient for a build-time probe forward; the
+    module's train/eval mode is restored afterwards (BN statistics are not
+    touched).
+
+    Args:
+        module (nn.Module): The module to probe.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)
+
+
+def check_mixer_in_channels(stage: torch.Tensor, mixer: nn.Module,
+                            mask_layer: int) -> None:
+    """Refuse a Mixer whose ``in_channels`` differ from its stage's.
+
+    Args:
+        stage (Tensor): The backbone's output at ``mask_layer``.
+        mixer (nn.Module): The Mixer (``in_channels``).
+        mask_layer (int): 0-based stage read by the Mixer.
+    """
+    if stage.size(1) != mixer.in_channels:
+        raise ValueError(
+            f'the Mixer reads backbone stage {mask_layer} with '
+            f'{stage.size(1)} channels but mixer.in_channels='
+            f'{mixer.in_channels}; set model.mixer.in_channels='
+            f'{stage.size(1)}')
 
 
 def check_stage_out_indices(backbone: dict, mask_layer: int) -> None:

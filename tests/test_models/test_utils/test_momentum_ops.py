@@ -85,3 +85,19 @@ def test_copy_online_to_momentum_copies_everything():
             p.add_(1.)
     for name, value in pairs[0][1].state_dict().items():
         assert torch.equal(value, k_before[name]), name
+
+
+def test_probing_leaves_mode_grad_and_bn_statistics():
+    from samix_mm.models.utils import probing
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4)).train()
+    stats = net[1].running_mean.clone()
+    with probing(net):
+        assert not net.training and not torch.is_grad_enabled()
+        out = net(torch.randn(2, 3, 4, 4) + 5)
+    assert net.training and torch.is_grad_enabled() and not out.requires_grad
+    assert torch.equal(net[1].running_mean, stats)
+    net.eval()
+    with pytest.raises(RuntimeError):
+        with probing(net):
+            raise RuntimeError('probe failed')
+    assert not net.training  # eval mode restored as it was

@@ -61,3 +61,42 @@ def test_group_cosine_unknown_group():
         GroupCosineAnnealingLR(
             build().optimizer, group_eta_min=dict(mixr=1e-3), T_max=10,
             by_epoch=False, begin=0, end=10)
+
+
+def test_same_updates_as_mmengine_custom_keys_but_two_groups():
+    """mmengine 0.10.7's ``custom_keys`` can express the Mixer group (its
+    extra keys, ``lr`` included, are copied into the group as absolute
+    values), and one SGD step moves every parameter identically; but it
+    makes one group per parameter and names only the custom ones, so the
+    named two-group optimizer stays (fewer groups, one foreach call each;
+    GroupCosineAnnealingLR finds the 'default' group by name)."""
+    import torch
+    from mmengine.optim import DefaultOptimWrapperConstructor
+    ours = NamedGroupOptimWrapperConstructor(
+        dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9,
+                            weight_decay=1e-4)),
+        paramwise_cfg=dict(mixer=dict(lr=0.1, momentum=0.)))
+    theirs = DefaultOptimWrapperConstructor(
+        dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9,
+                            weight_decay=1e-4)),
+        paramwise_cfg=dict(custom_keys={'mixer.': dict(
+            lr=0.1, momentum=0., name='mixer')}))
+    torch.manual_seed(0)
+    model = Toy()
+    twin = Toy()
+    twin.load_state_dict(model.state_dict())
+    results = []
+    for constructor, net in ((ours, model), (theirs, twin)):
+        wrapper = constructor(net)
+        for _ in range(2):  # the second step uses the momentum buffers
+            wrapper.zero_grad()
+            net.mixer(net.backbone(torch.ones(2, 4))).sum().backward()
+            wrapper.step()
+        results.append(wrapper.optimizer.param_groups)
+    for (name, a), b in zip(model.state_dict().items(),
+                            twin.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    ours_groups, their_groups = results
+    assert len([g for g in ours_groups if g['params']]) == 2
+    assert len(their_groups) == 4  # one per trainable parameter
+    assert {g.get('name') for g in their_groups} == {'mixer', None}

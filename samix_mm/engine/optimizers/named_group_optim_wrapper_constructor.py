@@ -15,13 +15,18 @@ class NamedGroupOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     ``paramwise_cfg`` maps a sub-module name (an attribute of the model,
     e.g. ``'mixer'``) to the optimizer settings of its group, given as
-    absolute values (``lr``, ``momentum``, ``weight_decay``, ...), unlike
-    mmengine's ``custom_keys`` which only scale lr and decay. Every other
-    trainable parameter lands in the group ``'default'`` with the settings
-    of ``optim_wrapper.optimizer``. Each group carries its ``name`` so that
-    :class:`GroupCosineAnnealingLR` can give it its own minimum lr.
-    Parameters with ``requires_grad=False`` (the momentum encoder) are left
-    out of the optimizer.
+    absolute values (``lr``, ``momentum``, ``weight_decay``, ...). Every
+    other trainable parameter lands in the group ``'default'`` with the
+    settings of ``optim_wrapper.optimizer``. Each group carries its
+    ``name`` so that :class:`GroupCosineAnnealingLR` can give it its own
+    minimum lr. Parameters with ``requires_grad=False`` (the momentum
+    encoder) are left out of the optimizer.
+
+    mmengine's ``custom_keys`` (``dict(custom_keys={'mixer.': dict(lr=...,
+    momentum=..., name='mixer')})``) gives the same updates (a test checks
+    it) but one parameter group per parameter, with only the custom ones
+    named; this constructor makes two groups, each stepped by one foreach
+    call, and names both.
 
     Example:
         >>> optim_wrapper = dict(

@@ -98,7 +98,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     'engine.optimizers')
 # Parameter schedulers to dynamically adjust optimization parameters.
 PARAM_SCHEDULERS = _child('parameter scheduler', MMPRE_PARAM_SCHEDULERS,
-                          'engine.optimizers')
+                          'engine.schedulers')
 
 #######################################################################
 #                        samix_mm.datasets                            #

@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from samix_mm.datasets.detection_export import make_detection_set
-from samix_mm.models.utils.backbone_export import export_backbone
+from samix_mm.converters import export_backbone
+from samix_mm.datasets.detection import make_detection_set
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules, safe_load
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 
-from samix_mm.models.utils.backbone_export import (C4_PREFIXES,
-                                                   export_backbone,
-                                                   infer_resnet_depth)
+from samix_mm.converters.backbone_export import (C4_PREFIXES,
+                                                 export_backbone,
+                                                 infer_resnet_depth)
 from samix_mm.utils import safe_load
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

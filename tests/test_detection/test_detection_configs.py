@@ -48,7 +48,7 @@ def test_every_config_is_tested():
 
 
 def test_demo_pretraining_makes_a_convertible_resnet50():
-    from samix_mm.models.utils.backbone_export import export_backbone
+    from samix_mm.converters import export_backbone
     from samix_mm.registry import MODELS
     from samix_mm.utils import register_all_modules
     register_all_modules()

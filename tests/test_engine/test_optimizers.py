@@ -1,11 +1,8 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-import math
-
 import pytest
 from torch import nn
 
-from samix_mm.engine.optimizers import (GroupCosineAnnealingLR,
-                                        NamedGroupOptimWrapperConstructor)
+from samix_mm.engine.optimizers import NamedGroupOptimWrapperConstructor
 
 
 class Toy(nn.Module):
@@ -40,27 +37,6 @@ def test_named_groups_with_absolute_settings():
 def test_unknown_group_is_refused():
     with pytest.raises(ValueError, match='no such sub-module'):
         build(dict(mixr=dict(lr=0.1)))
-
-
-def test_group_cosine_reaches_each_minimum():
-    wrapper = build()
-    sched = GroupCosineAnnealingLR(
-        wrapper.optimizer, eta_min=0., group_eta_min=dict(mixer=1e-3),
-        T_max=10, by_epoch=False, begin=0, end=10)
-    for t in range(1, 10):
-        sched.step()
-        lrs = {g['name']: g['lr'] for g in wrapper.param_groups
-               if 'name' in g}
-        cos = (1 + math.cos(math.pi * t / 10)) / 2
-        assert lrs['default'] == pytest.approx(0.2 * cos)
-        assert lrs['mixer'] == pytest.approx(1e-3 + (0.1 - 1e-3) * cos)
-
-
-def test_group_cosine_unknown_group():
-    with pytest.raises(ValueError, match='NamedGroupOptimWrapperConstructor'):
-        GroupCosineAnnealingLR(
-            build().optimizer, group_eta_min=dict(mixr=1e-3), T_max=10,
-            by_epoch=False, begin=0, end=10)
 
 
 def test_same_updates_as_mmengine_custom_keys_but_two_groups():

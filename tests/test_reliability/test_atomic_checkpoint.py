@@ -15,9 +15,10 @@ from mmengine.runner import Runner
 from mmengine.testing.runner_test_case import ToyModel
 from torch.utils.data import Dataset
 
-import samix_mm.engine.hooks.atomic_checkpoint_hook as atomic
-from samix_mm.engine.hooks.atomic_checkpoint_hook import (
-    atomic_write, is_complete_checkpoint)
+import samix_mm.fileio.atomic_local_backend as atomic
+from samix_mm.engine.hooks.atomic_checkpoint_hook import \
+    is_complete_checkpoint
+from samix_mm.fileio import atomic_write
 from samix_mm.utils import register_safe_loader
 
 SIZE = 16 << 20  # 16 MiB per write: long enough to be killed inside one

@@ -27,8 +27,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain import ImageClassificationInferencer
 
+from samix_mm.converters import export_mixer
 from samix_mm.datasets.synthetic_shapes import SHAPES
-from samix_mm.models.utils import export_mixer
 from samix_mm.utils import register_all_modules, safe_load
 from samix_mm.utils.model_index import MODEL_INDEX
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from samix_mm.models.utils.backbone_export import get_state_dict
+from samix_mm.converters.backbone_export import get_state_dict
 from samix_mm.utils.checkpoint_match import (check_checkpoint_matches,
                                              strip_module_prefix)
 

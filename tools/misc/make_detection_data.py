@@ -5,15 +5,15 @@
 [--num-images N] [--img-size S] [--seed SEED] [--num-classes K]``
 
 Images hold 1-3 SyntheticShapes objects; see
-:mod:`samix_mm.datasets.detection_export`. ``OUT_DIR`` is the ``data_root``
+:mod:`samix_mm.datasets.detection`. ``OUT_DIR`` is the ``data_root``
 of ``configs/detection/*_synthetic-{voc,coco}.py``.
 """
 import argparse
 import sys
 from typing import List, Optional
 
-from samix_mm.datasets.detection_export import (DEFAULT_NUM_CLASSES, FORMATS,
-                                                make_detection_set)
+from samix_mm.datasets.detection import (DEFAULT_NUM_CLASSES, FORMATS,
+                                         make_detection_set)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

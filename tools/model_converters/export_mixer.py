@@ -14,8 +14,7 @@ import os.path as osp
 
 import torch
 
-from samix_mm.models.utils import export_mixer
-from samix_mm.models.utils.mixer_export import ENCODER_PREFIXES
+from samix_mm.converters.mixer_export import ENCODER_PREFIXES, export_mixer
 from samix_mm.utils import register_all_modules, safe_load
 
 

@@ -6,7 +6,7 @@
 [--depth D]``
 
 ``momentum`` (default) takes ``backbone_k.``, the EMA encoder; ``online``
-takes ``backbone.``. See :mod:`samix_mm.models.utils.backbone_export` for
+takes ``backbone.``. See :mod:`samix_mm.converters.backbone_export` for
 the layouts; the written file is checked to load into the target modules
 with no missing and no unexpected keys.
 """
@@ -18,8 +18,8 @@ from typing import List, Optional
 
 import torch
 
-from samix_mm.models.utils.backbone_export import (ENCODER_PREFIXES, LAYOUTS,
-                                                   export_backbone)
+from samix_mm.converters.backbone_export import (ENCODER_PREFIXES, LAYOUTS,
+                                                 export_backbone)
 from samix_mm.utils import (CorruptCheckpointError, UnsafeCheckpointError,
                             safe_load)
 

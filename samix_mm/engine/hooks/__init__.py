@@ -1,6 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .cluster_pseudo_label_hook import ClusterPseudoLabelHook, kmeans
+from .cluster_pseudo_label_hook import ClusterPseudoLabelHook
 from .mask_loss_anneal_hook import MaskLossAnnealHook
 from .mixer_visualization_hook import MixerVisualizationHook
 from .safe_checkpoint_hook import SafeCheckpointHook
@@ -9,5 +9,5 @@ from .samix_momentum_hook import SAMixMomentumHook, cosine_momentum
 __all__ = [
     'AtomicCheckpointHook', 'MaskLossAnnealHook', 'MixerVisualizationHook',
     'SafeCheckpointHook', 'SAMixMomentumHook', 'cosine_momentum',
-    'ClusterPseudoLabelHook', 'kmeans'
+    'ClusterPseudoLabelHook'
 ]

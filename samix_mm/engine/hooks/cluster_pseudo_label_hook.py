@@ -6,11 +6,9 @@ from mmengine.dist import (all_gather_object, broadcast_object_list,
 from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
-from samix_mm.models.selfsup.cluster_ops import (inverse_frequency_weights,
-                                                 kmeans, pca_whiten)
+from samix_mm.models.utils.cluster_ops import (inverse_frequency_weights,
+                                               kmeans, pca_whiten)
 from samix_mm.registry import HOOKS
-
-__all__ = ['ClusterPseudoLabelHook', 'kmeans']
 
 
 @HOOKS.register_module()

@@ -9,7 +9,7 @@ from torch import nn
 from samix_mm.registry import BATCH_AUGMENTS
 from ..mixers.mixer_ops import check_lam_margin, constant_mask, in_lam_margin
 from ..utils import forward_to_stage, mix_images, random_pairing
-from ..utils.mixer_export import build_frozen_pair, load_mixer_export
+from ..utils.frozen_mixer_loader import build_frozen_pair, load_mixer_export
 
 
 def _channels(values: Sequence[float]) -> torch.Tensor:

@@ -1,13 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-from .cluster_mix_loss import ClusterMixLoss
-from .cluster_ops import inverse_frequency_weights, kmeans, pca_whiten
-from .instance_mix_loss import InstanceMixLoss
 from .samix_moco import SAMixMoCo
-from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
-                              mixed_infonce)
+from .selfsup_mix_ops import gather_batch, global_partner_index
 
-__all__ = [
-    'SAMixMoCo', 'InstanceMixLoss', 'ClusterMixLoss', 'MixPair',
-    'gather_batch', 'global_partner_index', 'mixed_infonce', 'kmeans',
-    'pca_whiten', 'inverse_frequency_weights'
-]
+__all__ = ['SAMixMoCo', 'gather_batch', 'global_partner_index']

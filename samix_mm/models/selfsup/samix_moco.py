@@ -13,11 +13,11 @@ from torch import nn
 
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
-from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
+from ..utils import (MixPair, MomentumModulesMixin, NonFiniteLossGuard,
                      check_mixer_in_channels, check_nonfinite_mode,
-                     check_stage_out_indices, probing)
-from .selfsup_mix_ops import (MixPair, gather_batch, global_partner_index,
-                              mixed_infonce, sample_indices)
+                     check_stage_out_indices, mixed_infonce, probing)
+from .selfsup_mix_ops import (gather_batch, global_partner_index,
+                              sample_indices)
 
 
 def _gap(feat: torch.Tensor) -> torch.Tensor:

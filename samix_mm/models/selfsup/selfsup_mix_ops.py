@@ -1,5 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Pairing and mixed InfoNCE of self-supervised SAMix (pure helpers).
+"""Pairing of self-supervised SAMix: the step helpers of SAMixMoCo.
 
 The partner of every sample is drawn from the whole global batch (all
 processes), as in the reference ``MoCoSAMix``. Why this cannot leak a
@@ -21,42 +21,15 @@ sample's own positive into its negatives:
   batch) can appear among the negatives. No in-batch negatives are used.
 * π(g) = g is allowed: the query then mixes the two views of g and both
   positives belong to g, which is still correct.
+
+What the Mixer loss receives (:class:`~samix_mm.models.utils.MixPair`) and
+the mixed InfoNCE (:func:`~samix_mm.models.utils.mixed_infonce`) are in
+:mod:`samix_mm.models.utils.mix_pair`, shared with the losses.
 """
-from typing import List, NamedTuple, Optional
+from typing import List, Optional
 
 import torch
 from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
-from torch import nn
-
-
-class MixPair(NamedTuple):
-    """What a Mixer loss may need about a batch of mixed queries.
-
-    Row i is the local sample i mixed with its global partner π(i).
-
-    Attributes:
-        lam (float): Weight λ of the local sample in the mixed image.
-        key_a (Tensor): ``(N, D)`` normalised momentum key of the other view
-            of sample i (view 2), the positive of the λ part.
-        key_b (Tensor): ``(N, D)`` normalised momentum key of the other view
-            of the partner (view 1 of π(i)), the positive of the 1 - λ part.
-        queue (Tensor): ``(D, K)`` keys of earlier batches, the negatives.
-        clean (Tensor): ``(N, D)`` normalised momentum key of view 1 of
-            sample i (no gradient).
-        idx_a (Tensor, optional): ``(N, )`` dataset index of sample i.
-        idx_b (Tensor, optional): ``(N, )`` dataset index of π(i).
-        clean_pooled (Tensor, optional): ``(N, C)`` average-pooled
-            last-stage momentum features of view 1 of sample i (no
-            gradient), the clean input of SAMix-C's cluster head.
-    """
-    lam: float
-    key_a: torch.Tensor
-    key_b: torch.Tensor
-    queue: torch.Tensor
-    clean: torch.Tensor
-    idx_a: Optional[torch.Tensor] = None
-    idx_b: Optional[torch.Tensor] = None
-    clean_pooled: Optional[torch.Tensor] = None
 
 
 @torch.no_grad()
@@ -90,31 +63,6 @@ def global_partner_index(num_local: int,
     perm = torch.randperm(num_local * world, device=device)
     broadcast(perm, src=0)
     return perm.view(world, num_local)[rank]
-
-
-def mixed_infonce(head: nn.Module, query: torch.Tensor, key_a: torch.Tensor,
-                  key_b: torch.Tensor, queue: torch.Tensor,
-                  lam: float) -> torch.Tensor:
-    """λ-weighted InfoNCE of mixed queries against their two positives.
-
-    ``λ · NCE(q·key_a, q·queue) + (1 - λ) · NCE(q·key_b, q·queue)``.
-
-    Args:
-        head (nn.Module): A ``ContrastiveHead`` (temperature + CE).
-        query (Tensor): ``(N, D)`` normalised mixed queries.
-        key_a (Tensor): ``(N, D)`` positives of the λ part.
-        key_b (Tensor): ``(N, D)`` positives of the 1 - λ part.
-        queue (Tensor): ``(D, K)`` negatives (keys of earlier batches).
-        lam (float): The mixing ratio λ.
-
-    Returns:
-        Tensor: The scalar loss.
-    """
-    query = query.float()
-    neg = query @ queue.detach().float()
-    pos_a = (query * key_a.float()).sum(1, keepdim=True)
-    pos_b = (query * key_b.float()).sum(1, keepdim=True)
-    return lam * head.loss(pos_a, neg) + (1. - lam) * head.loss(pos_b, neg)
 
 
 def sample_indices(data_samples: Optional[List],

@@ -1,6 +1,9 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
+from .cluster_ops import inverse_frequency_weights, kmeans, pca_whiten
+from .frozen_mixer_loader import (build_frozen_pair, check_mixer_export,
+                                  load_mixer_export)
+from .mix_pair import MixPair, mixed_infonce
 from .mix_utils import mix_images, mixup_target, random_pairing
-from .mixer_export import export_mixer, load_mixer_export
 from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
                            momentum_update_)
 from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
@@ -11,8 +14,10 @@ from .stage_forward import (check_mixer_in_channels, check_stage_out_indices,
 
 __all__ = [
     'mix_images', 'mixup_target', 'random_pairing', 'forward_to_stage',
-    'export_mixer', 'load_mixer_export', 'momentum_update_',
-    'copy_online_to_momentum_', 'loads_whole_model', 'NonFiniteLossGuard',
-    'check_nonfinite_mode', 'guarded_train_step', 'check_stage_out_indices',
-    'check_mixer_in_channels', 'probing', 'MomentumModulesMixin'
+    'load_mixer_export', 'check_mixer_export', 'build_frozen_pair',
+    'momentum_update_', 'copy_online_to_momentum_', 'loads_whole_model',
+    'NonFiniteLossGuard', 'check_nonfinite_mode', 'guarded_train_step',
+    'check_stage_out_indices', 'check_mixer_in_channels', 'probing',
+    'MomentumModulesMixin', 'MixPair', 'mixed_infonce', 'kmeans',
+    'pca_whiten', 'inverse_frequency_weights'
 ]

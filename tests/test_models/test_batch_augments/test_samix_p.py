@@ -22,9 +22,10 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.models import RandomBatchAugment
 from mmpretrain.structures import DataSample
 
+from samix_mm.converters import export_mixer
 from samix_mm.models.batch_augments import SAMixP
-from samix_mm.models.utils import export_mixer, mix_images
-from samix_mm.models.utils.mixer_export import EXPORT_KEYS
+from samix_mm.models.utils import mix_images
+from samix_mm.models.utils.frozen_mixer_loader import EXPORT_KEYS
 from samix_mm.registry import BATCH_AUGMENTS, MODELS
 from samix_mm.utils import register_all_modules, safe_load
 

@@ -1,11 +1,13 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""SAMix-C: clustering helpers, the cluster loss and the pseudo-label hook.
+"""SAMix-C: the cluster loss in SAMixMoCo and the pseudo-label hook.
 
 What is checked against the reference SAMix-C (docs/algorithm.md,
 "SAMix-C"): the cluster head reads the pooled last stage of the momentum
 encoder; ``loss_clst`` trains the head only, ``loss_clst_mix`` the head and
 the Mixer, ``loss_mix_mb`` the Mixer only; the weights are DeepCluster's
-inverse frequency; k-means reads the online encoder.
+inverse frequency; k-means reads the online encoder. The loss alone:
+tests/test_models/test_losses/test_cluster_mix_loss.py; the clustering
+helpers: tests/test_models/test_utils/test_cluster_ops.py.
 """
 import copy
 from types import SimpleNamespace
@@ -13,16 +15,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
 import samix_mm.engine.hooks.cluster_pseudo_label_hook as hook_module
-from samix_mm.engine.hooks import ClusterPseudoLabelHook, kmeans
-from samix_mm.models.selfsup import (ClusterMixLoss, MixPair,
-                                     inverse_frequency_weights, pca_whiten)
+from samix_mm.engine.hooks import ClusterPseudoLabelHook
+from samix_mm.models.losses import ClusterMixLoss
+from samix_mm.models.utils import inverse_frequency_weights
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 
@@ -54,136 +55,6 @@ def perturb_(module, seed, scale=0.05):
 
 def gap(x):
     return x.mean(dim=(2, 3))
-
-
-# ----------------------------------------------------------------- helpers
-def test_kmeans_recovers_separated_blobs():
-    g = torch.Generator().manual_seed(0)
-    centres = torch.tensor([[0., 0.], [10., 0.], [0., 10.]])
-    truth = torch.arange(90) % 3
-    feats = centres[truth] + torch.randn(90, 2, generator=g)
-    labels = kmeans(feats, 3, num_iters=10, seed=0, chunk=7)
-    for c in range(3):  # every blob is one cluster, all clusters differ
-        assert labels[truth == c].unique().numel() == 1
-    assert labels.unique().numel() == 3
-    torch.testing.assert_close(labels, kmeans(feats, 3, 10, seed=0))
-
-
-def test_kmeans_restarts_empty_clusters_and_checks_size():
-    feats = torch.cat([torch.zeros(6, 2), torch.ones(2, 2)])
-    labels = kmeans(feats, 3, num_iters=5)
-    assert labels.min() >= 0 and labels.max() < 3
-    with pytest.raises(ValueError, match='at least num_clusters=3'):
-        kmeans(torch.zeros(2, 2), 3)
-
-
-def test_inverse_frequency_weights_by_value():
-    labels = torch.tensor([0, 0, 0, 0, 1, 1, 2, 0, 1])  # 5, 3, 1, 0 samples
-    weights = inverse_frequency_weights(labels, 4, power=0.5)
-    raw = torch.tensor([5**-0.5, 3**-0.5, 1., 0.])
-    torch.testing.assert_close(weights, raw / raw.sum())
-    assert float(weights.sum()) == pytest.approx(1.)
-    flat = inverse_frequency_weights(labels, 4, power=0.)
-    torch.testing.assert_close(flat, torch.tensor([1 / 3, 1 / 3, 1 / 3, 0.]))
-
-
-def test_pca_whiten_matches_svd():
-    g = torch.Generator().manual_seed(0)
-    feats = torch.randn(50, 6, generator=g) @ torch.randn(6, 6, generator=g)
-    out = pca_whiten(feats, 3)
-    assert out.shape == (50, 3)
-    torch.testing.assert_close(out.norm(dim=1), torch.ones(50))
-    # centre, project on the 3 leading axes, whiten, L2-normalise: equal to
-    # the normalised left singular vectors (up to the sign of each axis,
-    # which the Gram matrix does not see)
-    u = torch.linalg.svd(feats - feats.mean(0), full_matrices=False)[0]
-    ref = F.normalize(u[:, :3], dim=1)
-    torch.testing.assert_close(out @ out.t(), ref @ ref.t(), rtol=1e-4,
-                               atol=1e-5)
-    # -1: no PCA, L2 normalisation only
-    torch.testing.assert_close(pca_whiten(feats, -1),
-                               F.normalize(feats, dim=1))
-    # rank-deficient data (fewer samples than dimensions) stays finite
-    assert torch.isfinite(pca_whiten(feats[:4], 6)).all()
-
-
-# -------------------------------------------------------------- the loss
-def loss_inputs(seed=0, num=6, channels=8):
-    g = torch.Generator().manual_seed(seed)
-    mix = torch.randn(num, channels, generator=g, requires_grad=True)
-    clean = torch.randn(num, channels, generator=g)
-    keys = F.normalize(torch.randn(num, 4, generator=g), dim=1)
-    pair = MixPair(0.7, keys, keys, torch.zeros(4, 5), keys,
-                   torch.arange(num), torch.arange(num).flip(0), clean)
-    return mix, pair
-
-
-def weighted_ce(logits, labels, weight):
-    ce = F.cross_entropy(logits, labels, reduction='none')
-    return (ce * weight[labels]).sum() / len(labels)
-
-
-@pytest.mark.parametrize('weighted', [False, True])
-def test_cluster_loss_values(weighted):
-    torch.manual_seed(0)
-    loss = ClusterMixLoss(in_channels=8, num_clusters=3, loss_weight=0.5)
-    with torch.no_grad():  # a non-trivial head
-        loss.fc.weight.normal_()
-        loss.fc.bias.normal_()
-    labels = torch.tensor([0, 0, 0, 1, 2, 2])
-    weight = torch.tensor([0.2, 0.5, 0.3]) if weighted else torch.ones(3)
-    loss.set_pseudo_labels(labels, weight if weighted else None)
-    mix, pair = loss_inputs()
-    out = loss(mix, pair)
-    y_a, y_b = labels, labels.flip(0)
-    with torch.no_grad():
-        z_mix, z_clean = loss.fc(mix), loss.fc(pair.clean_pooled)
-        mix_ce = 0.7 * weighted_ce(z_mix, y_a, weight) + \
-            0.3 * weighted_ce(z_mix, y_b, weight)
-        swapped = 0.3 * weighted_ce(z_mix, y_a, weight) + \
-            0.7 * weighted_ce(z_mix, y_b, weight)
-    torch.testing.assert_close(out['loss_clst'],
-                               weighted_ce(z_clean, y_a, weight))
-    torch.testing.assert_close(out['loss_clst_mix'].detach(), mix_ce)
-    torch.testing.assert_close(out['loss_mix_mb'].detach(), 0.5 * mix_ce)
-    assert abs(float(out['loss_clst_mix'].detach() - swapped)) > 1e-3
-
-
-def test_cluster_loss_gradients():
-    """The head learns from clean and mixed features; the frozen-head term
-    moves only the features (the Mixer), by loss_weight x the same grad."""
-    loss = ClusterMixLoss(in_channels=8, num_clusters=3, loss_weight=0.5)
-    with torch.no_grad():
-        loss.fc.weight.normal_()
-    loss.set_pseudo_labels(torch.tensor([0, 0, 0, 1, 2, 2]),
-                           torch.tensor([0.2, 0.5, 0.3]))
-    mix, pair = loss_inputs()
-    out = loss(mix, pair)
-    grads = {}
-    for name in out:
-        params = [loss.fc.weight, loss.fc.bias, mix]
-        grads[name] = torch.autograd.grad(out[name], params,
-                                          retain_graph=True,
-                                          allow_unused=True)
-    w_clst, b_clst, mix_clst = grads['loss_clst']
-    assert mix_clst is None and w_clst.abs().sum() > 0
-    w_mix, _, mix_mix = grads['loss_clst_mix']
-    assert w_mix.abs().sum() > 0 and mix_mix.abs().sum() > 0
-    w_mb, b_mb, mix_mb = grads['loss_mix_mb']
-    assert w_mb is None and b_mb is None
-    torch.testing.assert_close(mix_mb, 0.5 * mix_mix)
-
-
-def test_reset_on_relabel():
-    keep = ClusterMixLoss(in_channels=8, num_clusters=3)
-    reset = ClusterMixLoss(in_channels=8, num_clusters=3,
-                           reset_on_relabel=True)
-    for loss in (keep, reset):
-        with torch.no_grad():
-            loss.fc.weight.fill_(1.)
-        loss.set_pseudo_labels(torch.tensor([0, 1, 2]))
-    assert torch.all(keep.fc.weight == 1.)
-    assert reset.fc.weight.abs().max() < 0.1
 
 
 # ------------------------------------------------------- in SAMixMoCo
@@ -337,154 +208,6 @@ def test_hook_errors():
 import inspect  # noqa: E402
 
 import torch.nn as nn  # noqa: E402
-
-import samix_mm.models.selfsup.cluster_ops as cluster_ops  # noqa: E402
-
-
-def test_kmeans_defaults_and_chunking(monkeypatch):
-    """20 Lloyd iterations + the final assignment by default, blocks of
-    65536 rows, seed 0, and N == k samples allowed."""
-    calls = []
-    cdist = torch.cdist
-
-    def counting_cdist(a, b):
-        calls.append(a.size(0))
-        return cdist(a, b)
-
-    monkeypatch.setattr(torch, 'cdist', counting_cdist)
-    g = torch.Generator().manual_seed(0)
-    feats = torch.randn(40, 2, generator=g)
-    kmeans(feats, 6)
-    assert calls == [40] * 21
-    calls.clear()
-    kmeans(torch.rand(65537, 1, generator=g), 2, num_iters=1)
-    assert calls == [65536, 1] * 2
-    calls.clear()
-    monkeypatch.setattr(torch, 'cdist', cdist)
-    # default seed is 0 (and the seed matters on this data)
-    torch.testing.assert_close(kmeans(feats, 6, 3), kmeans(feats, 6, 3, 0))
-    assert not torch.equal(kmeans(feats, 6, 3, 0), kmeans(feats, 6, 3, 1))
-    # N == k: every sample is its own (singleton) cluster
-    points = torch.tensor([[10.], [20.], [30.], [40.]])
-    labels = kmeans(points, 4, num_iters=5)
-    assert sorted(labels.tolist()) == [0, 1, 2, 3]
-    with pytest.raises(ValueError) as err:
-        kmeans(points, 5)
-    assert str(err.value) == \
-        'k-means needs at least num_clusters=5 samples, got 4'
-
-
-def test_kmeans_restarts_each_empty_cluster_at_a_new_far_sample(
-        monkeypatch):
-    """Two clusters empty after the first assignment: restarted at the
-    farthest and the second-farthest sample (not twice the same)."""
-    monkeypatch.setattr(
-        cluster_ops, '_init_centres',
-        lambda feats, k, gen: torch.tensor([[0.21875], [5.], [6.]]))
-    feats = torch.tensor([[0.], [0.125], [0.25], [0.5]])
-    # iteration 1: all in cluster 0 (mean 0.21875); cluster 1 -> 0.5
-    # (distance 0.28125), cluster 2 -> 0. (distance 0.21875)
-    labels = cluster_ops.kmeans(feats, 3, num_iters=1)
-    assert labels.tolist() == [2, 0, 0, 1]
-
-
-@pytest.mark.parametrize('scale', [1., 0.01])
-def test_init_centres_kmeanspp_covers_separated_blobs(scale):
-    """D² seeding puts one centre in each tight blob, at any scale (also
-    when the D² total is below 1)."""
-    g = torch.Generator().manual_seed(0)
-    blobs = torch.tensor([[0., 0.], [10., 0.], [0., 10.]]) * scale
-    truth = torch.arange(30) % 3
-    feats = blobs[truth] + 0.01 * scale * torch.randn(30, 2, generator=g)
-    for seed in range(10):
-        centres = cluster_ops._init_centres(
-            feats, 3, torch.Generator().manual_seed(seed))
-        nearest = torch.cdist(centres, blobs).argmin(1)
-        assert sorted(nearest.tolist()) == [0, 1, 2]
-        for c in centres:  # every centre is a sample
-            assert (feats == c).all(1).any()
-
-
-def test_init_centres_fallback_is_seeded_and_uniform():
-    """With fewer distinct points than clusters, the extra centres are
-    drawn uniformly over the samples by the seeded generator."""
-    feats = torch.tensor([[0., 0.]] * 3 + [[1., 1.]] * 3)
-    seen = set()
-    for seed in range(20):
-        torch.manual_seed(100 + seed)  # the global RNG must not matter
-        a = cluster_ops._init_centres(feats, 4,
-                                      torch.Generator().manual_seed(seed))
-        torch.manual_seed(200 + seed)
-        b = cluster_ops._init_centres(feats, 4,
-                                      torch.Generator().manual_seed(seed))
-        torch.testing.assert_close(a, b)
-        assert {tuple(c) for c in a[:2].tolist()} == {(0., 0.), (1., 1.)}
-        seen.update(tuple(c) for c in a[2:].tolist())
-    assert seen == {(0., 0.), (1., 1.)}
-
-
-def test_inverse_frequency_weights_default_power():
-    labels = torch.tensor([0, 0, 0, 0, 1])
-    raw = torch.tensor([4**-0.5, 1.])
-    torch.testing.assert_close(inverse_frequency_weights(labels, 2),
-                               raw / raw.sum())
-
-
-def test_pca_whiten_arguments():
-    g = torch.Generator().manual_seed(0)
-    feats = torch.randn(300, 260, generator=g, dtype=torch.float64)
-    assert pca_whiten(feats).shape == (300, 256)  # default dim 256
-    assert pca_whiten(feats[:, :3], 1).shape == (300, 1)
-    for dim in (0, -2):
-        with pytest.raises(ValueError) as err:
-            pca_whiten(feats, dim)
-        assert str(err.value) == f'dim must be > 0 or -1 (no PCA), got {dim}'
-
-
-def test_pca_whiten_rank_and_whitening():
-    g = torch.Generator().manual_seed(0)
-    # variances ~100, ~1e-2, ~1e-10: the last (1e-12 of the largest) is
-    # below PCA_RANK_TOL and dropped
-    feats = torch.randn(200, 3, generator=g) * torch.tensor([10., .1, 1e-5])
-    out = pca_whiten(feats, 3)
-    assert out.shape == (200, 2)
-    u = torch.linalg.svd((feats - feats.mean(0)).double(),
-                         full_matrices=False)[0][:, :2]
-    ref = F.normalize(u, dim=1).float()  # whitened: both axes equal weight
-    torch.testing.assert_close(out @ out.t(), ref @ ref.t(), rtol=1e-4,
-                               atol=1e-4)
-    # all-equal rows: one (zero) axis
-    flat = pca_whiten(torch.ones(5, 4), 3)
-    assert flat.shape == (5, 1) and torch.all(flat == 0)
-
-
-def test_pca_whiten_exact_for_rows_near_the_mean():
-    """Whitened row w (centred, on the principal axes, / sqrt(variance),
-    the variance being the mean square) is returned as w / (|w| + 1e-10);
-    rows within ~1e-10 of the mean show the exact scale."""
-    t = 1e-10
-    feats = torch.tensor([[t, 0.], [-t, 0.], [2., 0.], [-2., 0.], [0., 1.],
-                          [0., -1.]])
-    centred = (feats - feats.mean(0)).double()
-    cov = centred.t() @ centred / 6
-    var, axes = torch.linalg.eigh(cov)
-    w = centred @ axes / var.sqrt()
-    expected = w.norm(dim=1) / (w.norm(dim=1) + 1e-10)
-    assert expected[0] < 0.9  # the epsilon is visible on the near rows
-    out = pca_whiten(feats, 2)
-    torch.testing.assert_close(out.norm(dim=1).double(), expected,
-                               rtol=1e-4, atol=1e-6)
-
-
-def test_cluster_loss_argument_checks():
-    loss = ClusterMixLoss(in_channels=1, num_clusters=2)
-    assert loss.pseudo_labels is None and loss.class_weight is None
-    for channels, clusters in ((0, 3), (-1, 2), (8, 1)):
-        with pytest.raises(ValueError) as err:
-            ClusterMixLoss(in_channels=channels, num_clusters=clusters)
-        assert str(err.value) == (
-            'in_channels must be > 0 and num_clusters >= 2, got '
-            f'{channels} and {clusters}')
 
 
 def test_hook_arguments():

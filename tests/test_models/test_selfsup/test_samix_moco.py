@@ -10,8 +10,7 @@ from mmpretrain.structures import DataSample
 
 import samix_mm.models.selfsup.samix_moco as samix_moco_module
 import samix_mm.models.selfsup.selfsup_mix_ops as ops
-from samix_mm.models.selfsup import (ClusterMixLoss, InstanceMixLoss, MixPair,
-                                     gather_batch, global_partner_index)
+from samix_mm.models.selfsup import gather_batch, global_partner_index
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 
@@ -313,99 +312,6 @@ def test_backbone_mask_adjust_by_margin():
     torch.testing.assert_close(out[0], mask[0])
     assert float(out[1, 0].mean()) == pytest.approx(0.5)
     torch.testing.assert_close(out.sum(1), torch.ones(2, 4, 4))
-
-
-def test_instance_mix_loss_weights_two_positives():
-    torch.manual_seed(0)
-    keys = F.normalize(torch.randn(NUM, FEAT), dim=1)
-    other = F.normalize(torch.randn(NUM, FEAT), dim=1)
-    queue = F.normalize(torch.randn(FEAT, QUEUE), dim=0)
-    loss = InstanceMixLoss(temperature=0.2)
-
-    def nce(pos):
-        logits = torch.cat([pos[:, None], keys @ queue], 1) / 0.2
-        return F.cross_entropy(logits, torch.zeros(NUM, dtype=torch.long))
-
-    out = loss(keys, MixPair(0.7, keys, other, queue, keys))['loss_mix_mb']
-    expected = 0.7 * nce((keys * keys).sum(1)) + 0.3 * nce(
-        (keys * other).sum(1))
-    torch.testing.assert_close(out, expected)
-
-
-def test_instance_mix_loss_defaults_weight_and_errors():
-    """Defaults (temperature 0.2, weight 1), loss_weight scales the loss,
-    a temperature of 0 is refused with its value."""
-    torch.manual_seed(0)
-    keys = F.normalize(torch.randn(NUM, FEAT), dim=1)
-    other = F.normalize(torch.randn(NUM, FEAT), dim=1)
-    queue = F.normalize(torch.randn(FEAT, QUEUE), dim=0)
-    pair = MixPair(0.7, keys, other, queue, keys)
-    default = InstanceMixLoss()(keys, pair)['loss_mix_mb']
-    torch.testing.assert_close(
-        default, InstanceMixLoss(temperature=0.2)(keys, pair)['loss_mix_mb'])
-    torch.testing.assert_close(
-        InstanceMixLoss(loss_weight=2.5)(keys, pair)['loss_mix_mb'],
-        2.5 * default)
-    for bad in (0, -0.1):
-        with pytest.raises(ValueError,
-                           match=f'temperature must be > 0, got {bad}'):
-            InstanceMixLoss(temperature=bad)
-
-
-def test_cluster_mix_loss_messages_bounds_and_dtypes():
-    """Each missing input is named exactly; an index equal to the number
-    of pseudo-labels is out of range; labels and weights are stored as
-    long / float32 whatever they come as."""
-    loss = ClusterMixLoss(in_channels=FEAT, num_clusters=3)
-    keys = F.normalize(torch.randn(2, FEAT), dim=1)
-    feats = torch.randn(2, FEAT)
-    pair = MixPair(0.5, keys, keys, torch.zeros(FEAT, 4), keys,
-                   torch.tensor([0, 1]), torch.tensor([1, 0]), feats)
-    with pytest.raises(RuntimeError) as info:
-        loss(feats, pair)
-    assert str(info.value) == (
-        'ClusterMixLoss has no pseudo-labels yet; add '
-        "dict(type='ClusterPseudoLabelHook', ...) to custom_hooks")
-    loss.set_pseudo_labels(np.array([0, 2], dtype=np.int32),
-                           np.array([1., 2., 3.], dtype=np.float64))
-    assert loss.pseudo_labels.dtype == torch.long
-    assert loss.class_weight.dtype == torch.float32
-    with pytest.raises(RuntimeError) as info:
-        loss(feats, pair._replace(idx_a=None))
-    assert str(info.value) == (
-        "ClusterMixLoss needs sample_idx in the data samples; keep "
-        "PackInputs' default meta_keys")
-    with pytest.raises(RuntimeError) as info:
-        loss(feats, pair._replace(idx_b=torch.tensor([2, 0])))
-    assert str(info.value) == (
-        'sample_idx 2 has no pseudo-label (only 2); the hook must cluster '
-        'the training dataset itself')
-    with pytest.raises(RuntimeError) as info:
-        loss(feats, pair._replace(clean_pooled=None))
-    assert str(info.value) == (
-        'ClusterMixLoss needs pair.clean_pooled (the pooled momentum '
-        'features of view 1)')
-
-
-def test_cluster_mix_loss_needs_labels():
-    loss = ClusterMixLoss(in_channels=FEAT, num_clusters=3)
-    keys = F.normalize(torch.randn(2, FEAT), dim=1)
-    feats = torch.randn(2, FEAT)
-    pair = MixPair(0.5, keys, keys, torch.zeros(FEAT, 4), keys,
-                   torch.tensor([0, 1]), torch.tensor([1, 0]), feats)
-    with pytest.raises(RuntimeError, match='ClusterPseudoLabelHook'):
-        loss(feats, pair)
-    with pytest.raises(ValueError, match='pseudo-labels must be in'):
-        loss.set_pseudo_labels(torch.tensor([0, 3]))
-    with pytest.raises(ValueError, match='class_weight must have 3'):
-        loss.set_pseudo_labels(torch.tensor([0, 2]), torch.ones(2))
-    loss.set_pseudo_labels(torch.tensor([0, 2]))
-    out = loss(feats, pair)
-    assert set(out) == {'loss_mix_mb', 'loss_clst', 'loss_clst_mix'}
-    with pytest.raises(RuntimeError, match='no pseudo-label'):
-        loss(feats, pair._replace(idx_b=torch.tensor([5, 0])))
-    with pytest.raises(RuntimeError, match='clean_pooled'):
-        loss(feats, pair._replace(clean_pooled=None))
 
 
 def test_config_errors():

@@ -7,7 +7,7 @@ from mmpretrain.models.heads import ContrastiveHead
 from torch import nn
 
 from samix_mm.registry import MODELS
-from .selfsup_mix_ops import MixPair, mixed_infonce
+from ..utils import MixPair, mixed_infonce
 
 
 @MODELS.register_module()
@@ -30,7 +30,7 @@ class InstanceMixLoss(nn.Module):
     Example:
         >>> import torch
         >>> import torch.nn.functional as F
-        >>> from samix_mm.models.selfsup import MixPair
+        >>> from samix_mm.models.utils import MixPair
         >>> keys = F.normalize(torch.randn(4, 8), dim=1)
         >>> queue = F.normalize(torch.randn(8, 16), dim=0)
         >>> pair = MixPair(0.7, keys, keys.flip(0), queue, keys)

@@ -10,8 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from pycocotools.coco import COCO
 
-from samix_mm.datasets.detection_export import (detection_classes, iter_scenes,
-                                                mask_to_box, render_scene)
+from samix_mm.datasets.detection import (detection_classes, iter_scenes,
+                                         mask_to_box, render_scene)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))

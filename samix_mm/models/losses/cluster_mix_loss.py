@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from samix_mm.registry import MODELS
-from .selfsup_mix_ops import MixPair
+from ..utils import MixPair
 
 
 @MODELS.register_module()

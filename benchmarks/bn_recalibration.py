@@ -29,12 +29,12 @@ import copy
 import json
 import os.path as osp
 import sys
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-from torch import nn
+from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -99,6 +99,40 @@ def late_stages(backbone: nn.Module, mask_layer: int) -> List[str]:
 
 
 @torch.no_grad()
+def reestimate_bn(module: nn.Module, inputs: Iterable[Tensor],
+                  roots: Optional[List[nn.Module]] = None) -> int:
+    """Re-estimate BN running statistics as a cumulative average.
+
+    The running statistics of the BN layers under ``roots`` are reset, their
+    momentum set to None (cumulative average over the batches, as
+    ``torch.optim.swa_utils.update_bn``) and they alone are put in train
+    mode; ``module`` runs on every batch of ``inputs`` without gradients
+    and is left in eval mode.
+
+    Args:
+        module (nn.Module): The network to run, changed in place.
+        inputs (Iterable[Tensor]): Its input batches.
+        roots (list[nn.Module], optional): Re-estimate only the BN layers of
+            these sub-modules (the others stay in eval mode). Defaults to
+            None (all BN layers of ``module``).
+
+    Returns:
+        int: The number of BN layers re-estimated.
+    """
+    bns = [m for root in roots or [module] for m in root.modules()
+           if isinstance(m, _BatchNorm)]
+    module.eval()
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average
+        bn.train()
+    for batch in inputs:
+        module(batch)
+    module.eval()
+    return len(bns)
+
+
+@torch.no_grad()
 def recalibrate_bn(model: nn.Module, loader, num_images: int,
                    stages: Optional[List[str]] = None) -> int:
     """Re-estimate the BN running statistics of ``model.backbone_k``.
@@ -114,18 +148,9 @@ def recalibrate_bn(model: nn.Module, loader, num_images: int,
         int: The number of BN layers re-estimated.
     """
     backbone = model.backbone_k
-    roots = [getattr(backbone, s) for s in stages] if stages else [backbone]
-    bns = [m for root in roots for m in root.modules()
-           if isinstance(m, _BatchNorm)]
+    roots = [getattr(backbone, s) for s in stages] if stages else None
     model.eval()
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None  # cumulative average
-        bn.train()
-    for inputs in batches(model, loader, num_images):
-        backbone(inputs)
-    model.eval()
-    return len(bns)
+    return reestimate_bn(backbone, batches(model, loader, num_images), roots)
 
 
 @torch.no_grad()

@@ -15,7 +15,18 @@ probes a randomly initialised encoder: what pre-training has to beat.
 (``train/<class>/*.jpg``, ``test/<class>/*.jpg``, 32 px, the
 normalisation of ``configs/_base_/datasets/cifar10_folder_bs100.py``): the
 first ``--train-samples / num_classes`` images of each training class and
-the first ``--test-samples / num_classes`` of each test class. It tells whether an encoder learned anything on natural images.
+the first ``--test-samples / num_classes`` of each test class. It tells
+whether an encoder learned anything on natural images.
+
+``--bn-stats stored clean`` probes every encoder twice, one embedding
+pass each: with the BN running statistics stored in the checkpoint (those
+of the training forward passes: augmented views, and mixed images where
+the method feeds them to the encoder) and with statistics re-estimated on
+``--bn-images`` clean probe training images (a seeded draw, classes mixed
+in every batch; running statistics reset, cumulative average over batches
+of :data:`BN_BATCH`: :func:`bn_recalibration.reestimate_bn`). Each JSON
+row names its ``bn_stats``, and the ``epoch`` and ``iter`` a training
+checkpoint was saved at (0 for ``random``, None for exported backbones).
 
 This is a fast stand-in for the linear-eval config
 (``configs/samix_moco/benchmarks/resnet18-w32_linear-...synthetic-shapes.py``),
@@ -25,11 +36,12 @@ Example::
 
     python benchmarks/ssl_linear_probe.py random \\
         work_dirs/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes/epoch_20.pth \\
-        --width 32 --out probe.json
+        --width 32 --bn-stats stored clean --out probe.json
 """
 import argparse
 import json
 import os.path as osp
+import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -40,17 +52,22 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from torch import Tensor
 
-from samix_mm.models.utils.backbone_export import (get_state_dict,
-                                                   select_encoder)
-from samix_mm.registry import DATASETS, MODELS
-from samix_mm.utils import register_all_modules, safe_load
-
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from bn_recalibration import reestimate_bn  # noqa: E402
+
+from samix_mm.converters.backbone_export import (  # noqa: E402
+    get_state_dict, select_encoder)
+from samix_mm.registry import DATASETS, MODELS  # noqa: E402
+from samix_mm.utils import register_all_modules, safe_load  # noqa: E402
+
 #: Dataset configs of the linear evaluation whose normalisation the probe
 #: uses: the built-in data, and CIFAR-10 folders (``--data-root``).
 NORM_CONFIGS = dict(
     synthetic='configs/_base_/datasets/synthetic_shapes_bs64.py',
     folder='configs/_base_/datasets/cifar10_folder_bs100.py')
+#: Batch size of the BN re-estimation (that of the SSL demo configs).
+BN_BATCH = 64
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -78,6 +95,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         type=int,
                         default=500,
                         help='Adam steps of the linear layer')
+    parser.add_argument(
+        '--bn-stats',
+        nargs='+',
+        choices=('stored', 'clean'),
+        default=['stored'],
+        help='BN statistics to probe with: the checkpoint\'s, and/or '
+        're-estimated on clean training images')
+    parser.add_argument('--bn-images',
+                        type=int,
+                        help='clean training images of the re-estimation '
+                        '(drawn from the probe\'s; default all)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='JSON file for the results')
@@ -138,6 +166,60 @@ def build_encoder(checkpoint: str, encoder: str, width: int,
     return model
 
 
+def progress(checkpoint: str) -> Dict[str, Optional[int]]:
+    """Epoch and iteration a training checkpoint was saved at.
+
+    Args:
+        checkpoint (str): A checkpoint file, or ``random``.
+
+    Returns:
+        dict: ``epoch`` and ``iter``: 0 for ``random``, None where the file
+        has no ``meta`` (an exported backbone).
+    """
+    if checkpoint == 'random':
+        return dict(epoch=0, iter=0)
+    meta = safe_load(checkpoint, map_location='cpu').get('meta') or {}
+    return dict(epoch=meta.get('epoch'), iter=meta.get('iter'))
+
+
+def shuffled(imgs: Tensor, num: Optional[int], seed: int) -> Tensor:
+    """``num`` of ``imgs`` (all if None) in a seeded random order.
+
+    The probe's images come class by class; BN batches need mixed classes.
+
+    Args:
+        imgs (Tensor): ``(N, ...)`` images.
+        num (int, optional): How many to draw, ``1 <= num <= N``.
+        seed (int): Seed of the draw.
+
+    Returns:
+        Tensor: ``(num, ...)`` images.
+    """
+    if num is not None and not 0 < num <= len(imgs):
+        raise ValueError(f'--bn-images {num}: between 1 and the '
+                         f'{len(imgs)} probe training images')
+    order = torch.randperm(
+        len(imgs), generator=torch.Generator().manual_seed(seed))
+    return imgs[order[:num]]
+
+
+def clean_bn(model: torch.nn.Module, imgs: Tensor, device: str) -> int:
+    """Re-estimate every BN layer of ``model`` on clean images.
+
+    Args:
+        model (nn.Module): The encoder, changed in place (left in eval
+            mode).
+        imgs (Tensor): ``(N, 3, H, W)`` normalised images, averaged over in
+            batches of :data:`BN_BATCH` (each batch weighs the same).
+        device (str): Where ``model`` is.
+
+    Returns:
+        int: The number of BN layers re-estimated.
+    """
+    return reestimate_bn(model,
+                         (chunk.to(device) for chunk in imgs.split(BN_BATCH)))
+
+
 @torch.no_grad()
 def embed(model: torch.nn.Module, imgs: Tensor, device: str) -> Tensor:
     """Globally pooled last-stage features, 250 images at a time."""
@@ -174,23 +256,32 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                                    args.data_root)
     x_test, y_test = load_images(args.test_samples, args.num_classes, True,
                                  args.data_root)
+    bn_images = shuffled(x_train, args.bn_images, args.seed)
     results = []
     for checkpoint in args.checkpoints:
-        start = time.time()
         model = build_encoder(checkpoint, args.encoder, args.width,
                               args.seed).to(args.device)
-        row = dict(checkpoint=checkpoint, encoder=args.encoder,
-                   train_images=len(y_train), test_images=len(y_test))
-        row.update(
-            fit_probe(embed(model, x_train, args.device), y_train,
-                      embed(model, x_test, args.device), y_test,
-                      int(y_train.max()) + 1, args.steps, args.seed))
-        row['seconds'] = round(time.time() - start, 1)
-        print(
-            f'{checkpoint} ({args.encoder}): train {row["train_top1"]:.1f}'
-            f' %, test {row["test_top1"]:.1f} %',
-            flush=True)
-        results.append(row)
+        saved_at = progress(checkpoint)
+        for bn_stats in ('stored', 'clean'):
+            if bn_stats not in args.bn_stats:
+                continue
+            start = time.time()
+            row = dict(checkpoint=checkpoint, encoder=args.encoder,
+                       bn_stats=bn_stats, **saved_at,
+                       train_images=len(y_train), test_images=len(y_test))
+            if bn_stats == 'clean':
+                clean_bn(model, bn_images, args.device)
+                row['bn_images'] = len(bn_images)
+            row.update(
+                fit_probe(embed(model, x_train, args.device), y_train,
+                          embed(model, x_test, args.device), y_test,
+                          int(y_train.max()) + 1, args.steps, args.seed))
+            row['seconds'] = round(time.time() - start, 1)
+            print(
+                f'{checkpoint} ({args.encoder}, {bn_stats} BN): train '
+                f'{row["train_top1"]:.1f} %, test {row["test_top1"]:.1f} %',
+                flush=True)
+            results.append(row)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(args=vars(args), results=results), f, indent=1)

@@ -3,6 +3,7 @@
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -150,25 +151,52 @@ def test_ssl_linear_probe_loads_what_it_probes(tmp_path):
     assert row['train_top1'] == 100.  # 20 noise images, 64-d features
 
 
-def test_ssl_sweep_script_smoke(tmp_path):
-    """benchmarks/ssl_sweep.sh: config writing, a run, the probes."""
+@pytest.mark.parametrize('data', ['builtin', 'folder'])
+def test_ssl_sweep_script_smoke(tmp_path, data):
+    """benchmarks/ssl_sweep.sh: config writing, seeded runs (SAMix-C's
+    pseudo-labels on the built-in data and on JPG folders), the probes in
+    both BN modes, the report."""
     env = dict(os.environ, OMP_NUM_THREADS='1', SMOKE='1', EPOCHS='1',
-               EVERY='1', WIDTH='8', VARIANTS='samix',
+               EVERY='1', WIDTH='8', VARIANTS='moco:1 samix_c', JOBS='1',
                PYTHON=sys.executable, WORK=str(tmp_path / 'work'),
                OUT=str(tmp_path / 'out'))
+    if data == 'folder':
+        make_jpg_folders(tmp_path / 'jpg', 7, 1)  # 70 images: 1 step
+        env.update(DATA_ROOT=str(tmp_path / 'jpg'), VARIANTS='samix_c')
     proc = subprocess.run(['bash', 'benchmarks/ssl_sweep.sh'], cwd=ROOT,
                           env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    online = json.loads((tmp_path / 'out' / 'ssl_probe_online.json')
-                        .read_text())['results']
-    assert [r['checkpoint'].split('/')[-1] for r in online] == [
-        'random', 'epoch_1.pth']
-    momentum = json.loads((tmp_path / 'out' / 'ssl_probe_momentum.json')
-                          .read_text())['results']
-    assert momentum[0]['encoder'] == 'momentum'
-    cfg = (tmp_path / 'work' / 'cfg' / 'samix_strong.py').read_text()
-    assert 'brightness=0.8' in cfg and 'in_channels=32' in cfg
+    out, work = tmp_path / 'out', tmp_path / 'work'
+    online = json.loads((out / 'ssl_probe_online.json').read_text())
+    runs = ['samix_c_s0'] if data == 'folder' else ['moco_s1', 'samix_c_s0']
+    assert [(r['checkpoint'].split('/')[-2:], r['bn_stats'], r['iter'])
+            for r in online['results']] == [
+        (['random'], 'stored', 0), (['random'], 'clean', 0)] + [
+        ([run, 'epoch_1.pth'], bn, 1 if data == 'folder' else 2)
+        for run in runs for bn in ('stored', 'clean')]
+    momentum = json.loads((out / 'ssl_probe_momentum.json').read_text())
+    assert [(r['encoder'], r['checkpoint'].split('/')[-2])
+            for r in momentum['results']] == [('momentum', 'samix_c_s0')] * 2
+    # SAMix-C clustered the whole training set
+    samples = 70 if data == 'folder' else 128
+    assert re.search(f'pseudo-labels: .* of {samples} samples',
+                     (work / 'samix_c_s0.out').read_text())
+    cfg = work / 'cfg'
+    assert 'randomness = dict(seed=0)' in (cfg / 'samix_c_s0.py').read_text()
+    assert (cfg / 'samix_strong.py').read_text().count('in_channels=32') == 1
+    samix_c = (cfg / 'samix_c.py').read_text()
+    # the cluster head and the PCA follow the width (64 features)
+    assert 'mixer_loss=dict(in_channels=64)' in samix_c
+    assert 'pca_dim=64' in samix_c
+    assert 'no-mix-bb' in (cfg / 'samix_ctrl.py').read_text()
+    report = json.loads((out / 'ssl_report.json').read_text())
+    assert list(report['modes']) == ['online/stored', 'online/clean',
+                                     'momentum/stored', 'momentum/clean']
+    assert 'acceptance: |control - MoCo v2| <= 1.5: - n/a' in (
+        out / 'ssl_report.md').read_text()
+    if data == 'builtin':
+        assert 'randomness = dict(seed=1)' in (cfg / 'moco_s1.py').read_text()
 
 
 def load_cifar10_accuracy():

@@ -133,8 +133,10 @@ def method_config(method: str, seed: int, args, data_root: str) -> Config:
     cfg.param_scheduler[0].eta_min = 0.
     cfg.train_cfg.update(max_epochs=args.epochs,
                          val_interval=args.val_interval)
-    cfg.default_hooks.checkpoint.update(interval=args.epochs,
-                                        max_keep_ckpts=1)
+    # the last checkpoint only, or every --ckpt-every epochs (all kept)
+    cfg.default_hooks.checkpoint.update(
+        interval=args.ckpt_every or args.epochs,
+        max_keep_ckpts=-1 if args.ckpt_every else 1)
     cfg.default_hooks.logger.interval = 100
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
@@ -277,6 +279,10 @@ def main() -> None:
                         '(default: the configs\' 0.999 -> 0.999999)')
     parser.add_argument('--val-interval', type=int, default=1,
                         help='evaluate every this many epochs')
+    parser.add_argument('--ckpt-every', type=int, default=None,
+                        help='keep a checkpoint every this many epochs '
+                        '(for the Mixer\'s masks over training); default: '
+                        'the last one only')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--work-dir', default='work_dirs/cifar10_accuracy')

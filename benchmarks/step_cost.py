@@ -1,7 +1,8 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Training-step time and peak memory of SAMix against its baselines.
 
-Methods: vanilla, Mixup, CutMix, AutoMix, SAMix and SAMix^P (a plain
+Methods: vanilla, Mixup, CutMix, AutoMix, SAMix, SAMix with
+``checkpoint_mixer_branch=True`` (``samix-ckpt``) and SAMix^P (a plain
 classifier whose batches the frozen Mixer of the SAMix config mixes). All
 methods run through their real model classes and ``train_step`` (data
 preprocessor, batch augments, losses, backward, optimizer step; plus the EMA
@@ -44,8 +45,9 @@ from mmpretrain.structures import DataSample
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from samix_mm.models.utils import (export_mixer, forward_to_stage,  # noqa
-                                   mix_images, mixup_target)
+from samix_mm.converters import export_mixer  # noqa: E402
+from samix_mm.models.utils import (forward_to_stage, mix_images,  # noqa
+                                   mixup_target)
 from samix_mm.registry import MODELS  # noqa: E402
 from samix_mm.utils import register_all_modules  # noqa: E402
 from samix_mm.utils.cpu_memory import keep_freed_cpu_memory  # noqa: E402
@@ -78,6 +80,8 @@ SETTINGS = {
             samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py',
             samixp=(None, 'configs/samix/samix_resnet50_4xb64-100e_in1k.py'))),
 }
+#: Variants of a method: name -> (method, model config overrides).
+VARIANTS = {'samix-ckpt': ('samix', dict(checkpoint_mixer_branch=True))}
 PLAIN_R50 = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
@@ -107,7 +111,8 @@ def samixp_augment(samix_config: str) -> dict:
 
 def build(setting: str, method: str, device: str, amp: bool,
           channels_last: bool):
-    """Build (model, optim_wrapper) of one method."""
+    """Build (model, optim_wrapper) of one method or variant."""
+    method, overrides = VARIANTS.get(method, (method, {}))
     entry = SETTINGS[setting]['configs'][method]
     augment = None
     if isinstance(entry, tuple):  # SAMix^P: (classifier, SAMix source)
@@ -133,6 +138,7 @@ def build(setting: str, method: str, device: str, amp: bool,
     if model_cfg['type'] == 'ImageClassifier' and 'train_cfg' in model_cfg:
         model_cfg['data_preprocessor']['batch_augments'] = model_cfg.pop(
             'train_cfg')
+    model_cfg.update(overrides)
     model = MODELS.build(model_cfg).to(device)
     if augment is not None:  # SAMixP has read its file
         shutil.rmtree(osp.dirname(augment['mixer_file']))
@@ -314,7 +320,8 @@ def main() -> None:
     parser.add_argument('--memory-only', action='store_true',
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.methods = args.methods or list(SETTINGS[args.setting]['configs'])
+    args.methods = args.methods or [*SETTINGS[args.setting]['configs'],
+                                    *VARIANTS]
     if args.threads:
         torch.set_num_threads(args.threads)
     register_all_modules()

@@ -82,6 +82,29 @@ def test_a_nan_on_one_process_skips_the_step_on_both(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
+def test_checkpointed_mixer_branch_trains_identically_with_ddp(tmp_path):
+    """model.checkpoint_mixer_branch=True under two gloo processes ends
+    with the same parameters and buffers as the plain step."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=HERE,
+               PATH=osp.dirname(sys.executable) + os.pathsep +
+               os.environ['PATH'])
+    states = []
+    for flag in (False, True):
+        work = tmp_path / str(flag)
+        proc = subprocess.run(
+            ['bash', 'tools/dist_train.sh', CFG, '2', '--work-dir',
+             str(work), '--cfg-options',
+             f'model.checkpoint_mixer_branch={flag}'],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        states.append(torch.load(work / 'replica_rank0.pth',
+                                 weights_only=True)['state_dict'])
+    plain, ckpt = states
+    differ = [k for k in plain if not torch.equal(plain[k], ckpt[k])]
+    assert not differ, differ
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) only')
 def test_sync_bn_on_cpu_is_refused_in_one_line():
     cfg = Config(dict(sync_bn='torch'))
     with pytest.raises(ValueError) as err:

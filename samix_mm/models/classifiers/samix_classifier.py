@@ -14,8 +14,9 @@ from ..mixers.mixer_ops import (adjust_mask_area, check_lam_margin,
                                 constant_mask, in_lam_margin)
 from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
                      check_mixer_in_channels, check_nonfinite_mode,
-                     check_stage_out_indices, forward_to_stage, mix_images,
-                     mixup_target, probing, random_pairing)
+                     check_stage_out_indices, checkpointed_forward,
+                     forward_to_stage, mix_images, mixup_target, probing,
+                     random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
 BRANCHES = ('one_k', 'mix_k', 'one_q', 'mix_q')
@@ -76,6 +77,11 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             that each sample's λ-side area is exactly λ_bb. Defaults to 0.
         mix_no_repeat (bool): Never pair a sample with itself.
             Defaults to False.
+        checkpoint_mixer_branch (bool): Recompute, during backward, the
+            momentum encoder's activations of the Mixer branch instead of
+            keeping them (one more momentum-encoder forward per step for
+            about a third of the step's activation memory; same gradients
+            and BN statistics). Defaults to False.
         nonfinite_loss (str): What a NaN or Inf loss term does: ``'raise'``
             stops with a ``FloatingPointError`` naming the term and the
             iteration; ``'skip'`` logs a warning and skips the step (no
@@ -100,6 +106,7 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
                  lam_margin: float = 0.08,
                  mask_adjust: float = 0.,
                  mix_no_repeat: bool = False,
+                 checkpoint_mixer_branch: bool = False,
                  nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -125,6 +132,7 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         self.lam_margin = check_lam_margin(lam_margin)
         self.mask_adjust = mask_adjust
         self.mix_no_repeat = mix_no_repeat
+        self.checkpoint_mixer_branch = checkpoint_mixer_branch
         self.nonfinite_loss = check_nonfinite_mode(nonfinite_loss)
         self.step_skipped = False
 
@@ -188,6 +196,11 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
 
     def _pooled(self, backbone: nn.Module,
                 inputs: torch.Tensor) -> Tuple[torch.Tensor]:
+        """Pooled last-stage features; the momentum encoder's pass with a
+        gradient (the Mixer branch) is checkpointed if asked."""
+        if (self.checkpoint_mixer_branch and backbone is self.backbone_k
+                and torch.is_grad_enabled()):
+            return self.neck(checkpointed_forward(backbone, inputs)[-1:])
         return self.neck(backbone(inputs)[-1:])
 
     # ------------------------------------------------------------------ #
@@ -226,22 +239,25 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             mask_bb = self._classifier_mask(
                 self.mixer(feat, feat[idx_bb], lam_bb, size), lam_bb)
 
-        # 2. classifier branch: online encoder on mixed and clean images
+        # 2. Mixer branch: through the frozen momentum encoder. Built before
+        # the classifier branch so that autograd back-propagates it last,
+        # once the online graphs are freed (checkpoint_mixer_branch then
+        # recomputes its activations at that point only).
+        target_mb = mixup_target(labels, idx_mb, lam_mb, self.num_classes)
+        logits_k = self.head_mix_k(
+            self._pooled(self.backbone_k, mix_images(inputs, idx_mb,
+                                                     mask_mb)))
+        loss_mix_k = self._head_loss(self.head_mix_k, logits_k, target_mb)
+
+        # 3. classifier branch: online encoder on mixed and clean images
         target_bb = mixup_target(labels, idx_bb, lam_bb, self.num_classes)
         logits_mix = self.head_mix(
             self._pooled(self.backbone, mix_images(inputs, idx_bb, mask_bb)))
         logits_one = self.head_one(self._pooled(self.backbone, inputs))
         losses = dict(
             loss_mix_q=self._head_loss(self.head_mix, logits_mix, target_bb),
-            loss_one_q=self._head_loss(self.head_one, logits_one, labels))
-
-        # 3. Mixer branch: through the frozen momentum encoder
-        target_mb = mixup_target(labels, idx_mb, lam_mb, self.num_classes)
-        logits_k = self.head_mix_k(
-            self._pooled(self.backbone_k, mix_images(inputs, idx_mb,
-                                                     mask_mb)))
-        losses['loss_mix_k'] = self._head_loss(self.head_mix_k, logits_k,
-                                               target_mb)
+            loss_one_q=self._head_loss(self.head_one, logits_one, labels),
+            loss_mix_k=loss_mix_k)
         losses['loss_mask'] = self.mask_loss(mask_mb, lam_mb)
         return losses
 

@@ -1,4 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
+from .checkpointed_forward import checkpointed_forward
 from .cluster_ops import inverse_frequency_weights, kmeans, pca_whiten
 from .frozen_mixer_loader import (build_frozen_pair, check_mixer_export,
                                   load_mixer_export)
@@ -6,9 +7,9 @@ from .mix_pair import MixPair, mixed_infonce
 from .mix_utils import mix_images, mixup_target, random_pairing
 from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
                            momentum_update_)
+from .momentum_modules_mixin import MomentumModulesMixin
 from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
                                    guarded_train_step)
-from .momentum_modules_mixin import MomentumModulesMixin
 from .stage_forward import (check_mixer_in_channels, check_stage_out_indices,
                             forward_to_stage, probing)
 
@@ -19,5 +20,5 @@ __all__ = [
     'NonFiniteLossGuard', 'check_nonfinite_mode', 'guarded_train_step',
     'check_stage_out_indices', 'check_mixer_in_channels', 'probing',
     'MomentumModulesMixin', 'MixPair', 'mixed_infonce', 'kmeans',
-    'pca_whiten', 'inverse_frequency_weights'
+    'pca_whiten', 'inverse_frequency_weights', 'checkpointed_forward'
 ]

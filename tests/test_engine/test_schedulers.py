@@ -4,28 +4,10 @@ import subprocess
 import sys
 
 import pytest
-from torch import nn
 
-from samix_mm.engine.optimizers import NamedGroupOptimWrapperConstructor
 from samix_mm.engine.schedulers import GroupCosineAnnealingLR
-
-
-class Toy(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.backbone = nn.Linear(4, 4)
-        self.mixer = nn.Linear(4, 1)
-        self.frozen = nn.Linear(4, 4).requires_grad_(False)
-
-
-def build():
-    """An optimizer wrapper with the named groups ``default`` and ``mixer``
-    (what GroupCosineAnnealingLR anneals)."""
-    constructor = NamedGroupOptimWrapperConstructor(
-        dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9)),
-        paramwise_cfg=dict(mixer=dict(lr=0.1, momentum=0.)))
-    return constructor(Toy())
+# the named groups 'default' and 'mixer' that GroupCosineAnnealingLR anneals
+from test_optimizers import build  # tests/test_engine
 
 
 def test_group_cosine_reaches_each_minimum():

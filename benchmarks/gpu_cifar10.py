@@ -220,7 +220,7 @@ def run_config(method: str, seed: int, args: argparse.Namespace,
     """``cifar10_accuracy.method_config`` on in-memory data, GPU-ready."""
     cfg = method_config(method, seed, SimpleNamespace(
         width=args.width, ema_momentum=args.ema_momentum, epochs=epochs,
-        val_interval=args.val_interval), data_root)
+        val_interval=args.val_interval, ckpt_every=None), data_root)
     cuda = args.device == 'cuda'
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg[key]

@@ -43,14 +43,6 @@ class ClusterMixLoss(nn.Module):
 
     Differences from the reference that remain, and why:
 
-    * The clean features are the momentum pass of :class:`SAMixMoCo` (view
-      1, shuffle-BN over both views) instead of a second forward of view 1
-      alone through the momentum encoder: that forward costs 9.9 % of a
-      step (CPU time, 2.65 s → 2.91 s, ResNet-18 width 32, batch 64,
-      32 px); the features differ only by the BatchNorm batch statistics
-      (2N images of both views instead of the N of view 1) and the
-      momentum encoder's running statistics are updated once less per
-      step.
     * Empty clusters get weight 0 instead of ``(1e-10)^-0.5``, which in the
       reference dominates the normalisation and shrinks every other weight
       (and hence the loss) by orders of magnitude when a cluster is empty.

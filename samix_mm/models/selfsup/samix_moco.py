@@ -37,11 +37,12 @@ class SAMixMoCo(NonFiniteLossGuard, MomentumModulesMixin,
 
     1. MoCo v2: online query of ``im_q`` against the momentum key of
        ``im_k`` and the queue (``loss_moco``).
-    2. The momentum encoder (shuffle-BN, no grad) gives the stage maps and
-       keys of both views. Two λ ~ Beta(α, α) (index 0 → backbone branch,
-       1 → Mixer branch) and two global permutations π pair view 1 of
-       every sample with view 2 of its partner; the Mixer turns the two
-       stage maps and λ into masks.
+    2. The momentum encoder (shuffle-BN, no grad, each view its own
+       batch) gives the stage maps and keys of both views. Two
+       λ ~ Beta(α, α) (index 0 → backbone branch, 1 → Mixer branch) and
+       two global permutations π pair view 1 of every sample with view 2
+       of its partner; the Mixer turns the two stage maps and λ into
+       masks.
     3. Backbone branch: the detached mask (area-adjusted per sample when
        ``|mean - λ| > mean_margin``) mixes the images; the online encoder
        is trained with the λ-weighted InfoNCE against the two positives
@@ -184,22 +185,25 @@ class SAMixMoCo(NonFiniteLossGuard, MomentumModulesMixin,
         self.queue_ptr[0] = (ptr + num) % self.queue_len
 
     @torch.no_grad()
-    def _momentum_pass(self, im_q: torch.Tensor,
-                       im_k: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Stage maps and normalised keys of both views, with shuffle-BN.
+    def _momentum_view(self,
+                       images: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Momentum-encoder pass of one view on its own, with shuffle-BN.
+
+        Each view is its own BN batch, so the key of view 2 is computed
+        exactly as MoCo v2 computes its key (one pass of both views as a
+        batch of 2N normalises with statistics of both views and made the
+        ``mix_bb_weight=0`` control train differently from MoCo v2).
 
         Returns:
-            tuple: ``feat_q, feat_k`` (stage maps), ``key_q, key_k`` and
-            ``pooled_q`` (average-pooled last stage of view 1).
+            tuple: the stage map, the normalised key and the average-pooled
+            last stage of ``images``.
         """
-        images, unshuffle = batch_shuffle_ddp(torch.cat([im_q, im_k]))
+        images, unshuffle = batch_shuffle_ddp(images)
         stage, last = self.backbone_k(images)
-        keys = F.normalize(self.neck_k((last, ))[0], dim=1)
-        stage = batch_unshuffle_ddp(stage, unshuffle)
-        keys = batch_unshuffle_ddp(keys, unshuffle)
-        num = im_q.size(0)
-        pooled_q = batch_unshuffle_ddp(_gap(last), unshuffle)[:num]
-        return stage[:num], stage[num:], keys[:num], keys[num:], pooled_q
+        key = F.normalize(self.neck_k((last, ))[0], dim=1)
+        return tuple(
+            batch_unshuffle_ddp(t, unshuffle) for t in (stage, key,
+                                                        _gap(last)))
 
     @torch.no_grad()
     def cluster_feat(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -242,8 +246,8 @@ class SAMixMoCo(NonFiniteLossGuard, MomentumModulesMixin,
 
         # 1. MoCo v2 and the momentum pass
         query = F.normalize(self.neck(self.backbone(im_q)[-1:])[0], dim=1)
-        feat_q, feat_k, key_q, key_k, pooled_q = self._momentum_pass(
-            im_q, im_k)
+        feat_q, key_q, pooled_q = self._momentum_view(im_q)
+        feat_k, key_k, _ = self._momentum_view(im_k)
         losses = dict(loss_moco=self.head.loss(
             (query * key_k).sum(1, keepdim=True), query @ queue))
 

@@ -212,13 +212,14 @@ def test_partners_and_positives_wiring(monkeypatch):
                         lambda num, device=None: perms.pop(0).clone())
     perm_bb, perm_mb = perms[0].clone(), perms[1].clone()
     seen = dict(mixer=[], neck=[], backbone_in=[], heads=[])
-    momentum_pass = model._momentum_pass
+    momentum_view = model._momentum_view
+    seen['views'] = []
 
-    def keep_pass(*args):
-        seen['pass'] = momentum_pass(*args)
-        return seen['pass']
+    def keep_view(images):
+        seen['views'].append(momentum_view(images))
+        return seen['views'][-1]
 
-    monkeypatch.setattr(model, '_momentum_pass', keep_pass)
+    monkeypatch.setattr(model, '_momentum_view', keep_view)
     model.mixer.register_forward_hook(
         lambda m, args, out: seen['mixer'].append((args, out.detach())))
     model.neck.register_forward_hook(
@@ -235,7 +236,7 @@ def test_partners_and_positives_wiring(monkeypatch):
     (im_q, im_k), samples = batch()
     model.loss([im_q, im_k], samples)
 
-    feat_q, feat_k, key_q, key_k, _ = seen['pass']
+    (feat_q, key_q, _), (feat_k, key_k, _) = seen['views']
     (args_mb, _), (args_bb, mask_bb) = seen['mixer']  # mb first, then bb
     for args, perm in ((args_mb, perm_mb), (args_bb, perm_bb)):
         torch.testing.assert_close(args[0], feat_q)
@@ -367,3 +368,36 @@ def test_nonfinite_loss_raises_or_skips_without_a_trace(mode, monkeypatch):
     for idx, values in optim.optimizer.state_dict()['state'].items():
         for name, value in values.items():
             assert torch.equal(opt[idx][name], value)
+
+
+def test_control_updates_the_encoder_as_mmpretrain_moco():
+    """With ``mix_bb_weight=0`` the online encoder gets MoCo v2's gradient.
+
+    mmpretrain's ``MoCo`` with the same weights, queue and views: same
+    MoCo loss, same gradients of backbone and neck (the Mixer's losses reach
+    neither). Fails if the key pass normalises view 2 with other images.
+    """
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = build(mix_bb_weight=0.)
+    cfg = model_cfg()
+    moco = MODELS.build(dict(
+        type='MoCo', backbone=dict(cfg['backbone'], out_indices=(3, )),
+        neck=cfg['neck'], head=cfg['head'], queue_len=QUEUE, feat_dim=FEAT,
+        momentum=0.01))
+    moco.train()
+    moco.backbone.load_state_dict(model.backbone.state_dict())
+    moco.neck.load_state_dict(model.neck.state_dict())
+    moco.queue.copy_(model.queue)
+    views, samples = batch()
+    losses = model.loss(views, samples)
+    ref = moco.loss([v.clone() for v in views], samples)['loss']
+    torch.testing.assert_close(losses['loss_moco'], ref)
+    model.zero_grad()
+    sum(losses.values()).backward()
+    ref.backward()
+    for part in ('backbone', 'neck'):
+        ours = dict(getattr(model, part).named_parameters())
+        for name, p in getattr(moco, part).named_parameters():
+            torch.testing.assert_close(ours[name].grad, p.grad,
+                                       msg=f'{part}.{name}')

@@ -128,10 +128,11 @@ def step(monkeypatch):
 def expected_step(ref, im_q, im_k):
     """Everything a correct step computes, from the pre-step copy."""
     out = {}
-    stage, last = ref.backbone_k(torch.cat([im_q, im_k]))
-    keys = F.normalize(ref.neck_k((last, ))[0], dim=1)
-    out['feat_q'], out['feat_k'] = stage[:NUM], stage[NUM:]
-    out['key_q'], out['key_k'] = keys[:NUM], keys[NUM:]
+    # each view is its own BN batch (as MoCo v2's key pass)
+    for view, images in (('q', im_q), ('k', im_k)):
+        stage, last = ref.backbone_k(images)
+        out['feat_' + view] = stage
+        out['key_' + view] = F.normalize(ref.neck_k((last, ))[0], dim=1)
     out['query'] = F.normalize(ref.neck(ref.backbone(im_q)[-1:])[0], dim=1)
     perm_bb, perm_mb = torch.tensor(PERM_BB), torch.tensor(PERM_MB)
     # backbone branch: detached, area-adjusted mask of the λ_bb call
@@ -194,11 +195,13 @@ def test_encoders_see_the_right_batches(step):
     assert close(online[0], step['im_q'])
     assert close(online[1], exp['x_bb']), \
         'x_bb = im_q * mask_bb[:, 0] + im_k[idx_bb] * mask_bb[:, 1]'
-    # momentum encoder: both views (shuffled), then the Mixer-branch mixture
+    # momentum encoder: view 1, view 2 (each shuffled, its own batch), then
+    # the Mixer-branch mixture
     momentum = seen['momentum']
-    assert len(momentum) == 2, f'momentum encoder ran {len(momentum)} times'
-    assert match_rows(momentum[0], torch.cat([step['im_q'], step['im_k']]))
-    assert close(momentum[1], exp['x_mb']), \
+    assert len(momentum) == 3, f'momentum encoder ran {len(momentum)} times'
+    assert match_rows(momentum[0], step['im_q'])
+    assert match_rows(momentum[1], step['im_k'])
+    assert close(momentum[2], exp['x_mb']), \
         'x_mb = im_q * mask_mb[:, 0] + im_k[idx_mb] * mask_mb[:, 1]'
 
 

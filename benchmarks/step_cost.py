@@ -9,9 +9,10 @@ preprocessor, batch augments, losses, backward, optimizer step; plus the EMA
 update for the momentum-encoder methods). Times are measured in ONE process
 with the methods interleaved round by round, so that machine noise hits them
 alike; the median per method is reported as a ratio to vanilla. Peak memory
-is measured in a fresh subprocess per method (it is not noisy, but it is
-per-process), as the growth of peak RSS over the built model on CPU, or
-``max_memory_allocated`` on CUDA. On CPU every method runs with
+is measured in a fresh subprocess per method on CPU (it is not noisy, but
+it is per-process), as the growth of peak RSS over the built model on CPU; on
+CUDA, ``max_memory_allocated`` of each method alone, in the same process
+before the timing (one process for everything). On CPU every method runs with
 :func:`~samix_mm.utils.cpu_memory.keep_freed_cpu_memory`, as
 ``tools/train.py`` does. ``--breakdown`` times the passes a SAMix step is
 made of instead (its floor on this machine).
@@ -26,6 +27,7 @@ Examples::
 """
 import argparse
 import copy
+import gc
 import json
 import os.path as osp
 import platform
@@ -46,8 +48,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from samix_mm.converters import export_mixer  # noqa: E402
-from samix_mm.models.utils import (forward_to_stage, mix_images,  # noqa
-                                   mixup_target)
+from samix_mm.models.utils import forward_to_stage  # noqa: E402
 from samix_mm.registry import MODELS  # noqa: E402
 from samix_mm.utils import register_all_modules  # noqa: E402
 from samix_mm.utils.cpu_memory import keep_freed_cpu_memory  # noqa: E402
@@ -221,7 +222,9 @@ def breakdown(args) -> Dict[str, float]:
     the online encoder's forward + backward on one batch (what a vanilla
     step costs), the momentum encoder's no-grad forward up to the Mixer's
     stage and to the end, and the Mixer branch (Mixer, momentum encoder
-    forward on the mixed batch, backward to the Mixer only). A SAMix step
+    forward on the mixed batch, backward to the Mixer only). The online and
+    Mixer-branch passes call the model's own ``branch_loss`` and
+    ``mixer_branch``, the code its ``loss`` runs. A SAMix step
     needs 2 online passes + the stage forward + the Mixer branch; their sum
     over one online pass is the floor of the SAMix/vanilla ratio on this
     machine, whatever the FLOP count says.
@@ -231,15 +234,14 @@ def breakdown(args) -> Dict[str, float]:
     data = model.data_preprocessor(make_batch(args.setting), True)
     x = data['inputs']
     labels = torch.cat([s.gt_label for s in data['data_samples']])
-    classes = SETTINGS[args.setting]['classes']
     with torch.no_grad():
         feat = forward_to_stage(model.backbone_k, x, model.mask_layer)
     index = torch.randperm(x.size(0), device=x.device)
 
     def online():
         model.zero_grad(set_to_none=True)  # accumulating would cost more
-        logits = model.head_one(model._pooled(model.backbone, x))
-        model._head_loss(model.head_one, logits, labels).backward()
+        model.branch_loss(model.backbone, model.head_one, x,
+                          labels).backward()
 
     def stage():
         with torch.no_grad():
@@ -251,12 +253,8 @@ def breakdown(args) -> Dict[str, float]:
 
     def mixer_branch():
         model.zero_grad(set_to_none=True)
-        mask = model.mixer(feat, feat[index], 0.5, tuple(x.shape[-2:]))
-        logits = model.head_mix_k(
-            model._pooled(model.backbone_k, mix_images(x, index, mask)))
-        target = mixup_target(labels, index, 0.5, classes)
-        (model._head_loss(model.head_mix_k, logits, target) +
-         model.mask_loss(mask, 0.5)).backward()
+        sum(model.mixer_branch(x, feat, labels, index, 0.5).values()
+            ).backward()
 
     passes = dict(online_fwd_bwd=online, momentum_fwd_to_stage=stage,
                   momentum_fwd_full=full, mixer_branch=mixer_branch)
@@ -282,24 +280,53 @@ def proc_status_mib(key: str) -> float:
     raise KeyError(key)
 
 
-def peak_memory(args) -> float:
-    """Peak memory (MiB) of a few steps of ``args.methods[0]`` alone."""
-    method = args.methods[0]
+def peak_memory(args, method: str) -> float:
+    """Peak memory (MiB) of a few steps of ``method`` alone.
+
+    CPU: growth of peak RSS over the built model (call it in a fresh
+    process). CUDA: ``max_memory_allocated`` over what was allocated before
+    the model was built (model, gradients, optimizer state, activations),
+    measured in this process before the timing builds every model; the
+    model is freed afterwards.
+    """
+    cuda = args.device == 'cuda'
+    if cuda:
+        gc.collect()
+        torch.cuda.empty_cache()
+        before = torch.cuda.memory_allocated()
     model, optim = build(args.setting, method, args.device, args.amp,
                          args.channels_last)
     step = step_fn(model, optim, make_batch(args.setting))
-    if args.device == 'cuda':
-        step()
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        for _ in range(2):
+    if not cuda:
+        after_build = proc_status_mib('VmRSS')
+        for _ in range(3):
             step()
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2**20
-    after_build = proc_status_mib('VmRSS')
-    for _ in range(3):
+        return proc_status_mib('VmHWM') - after_build
+    step()  # gradients and optimizer state exist from here on
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    for _ in range(2):
         step()
-    return proc_status_mib('VmHWM') - after_build  # above the built model
+    torch.cuda.synchronize()
+    peak = (torch.cuda.max_memory_allocated() - before) / 2**20
+    del model, optim, step
+    gc.collect()
+    torch.cuda.empty_cache()
+    return peak
+
+
+def cpu_peak_memory(args, method: str) -> float:
+    """:func:`peak_memory` of ``method`` in a fresh subprocess (peak RSS
+    is per process)."""
+    cmd = [sys.executable, __file__, '--memory-only', '--setting',
+           args.setting, '--device', args.device, '--methods', method]
+    cmd += ['--amp'] if args.amp else []
+    cmd += ['--channels-last'] if args.channels_last else []
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)['peak_mib']
 
 
 def main() -> None:
@@ -333,7 +360,7 @@ def main() -> None:
         keep_freed_cpu_memory()
 
     if args.memory_only:
-        print(json.dumps(dict(peak_mib=peak_memory(args))))
+        print(json.dumps(dict(peak_mib=peak_memory(args, args.methods[0]))))
         return
     if args.breakdown:
         result = breakdown(args)
@@ -346,21 +373,12 @@ def main() -> None:
                                rounds=args.rounds, **result), f, indent=1)
         return
 
+    memory = {}
+    if not args.no_memory:  # CUDA: in this process, before the timing
+        measure = peak_memory if args.device == 'cuda' else cpu_peak_memory
+        memory = {method: measure(args, method) for method in args.methods}
     times = time_interleaved(args)
     median = {m: float(np.median(t)) for m, t in times.items()}
-    memory = {}
-    if not args.no_memory:
-        for method in args.methods:
-            cmd = [sys.executable, __file__, '--memory-only', '--setting',
-                   args.setting, '--device', args.device, '--methods',
-                   method]
-            cmd += ['--amp'] if args.amp else []
-            cmd += ['--channels-last'] if args.channels_last else []
-            if args.threads:
-                cmd += ['--threads', str(args.threads)]
-            out = subprocess.run(cmd, capture_output=True, text=True,
-                                 check=True).stdout.strip().splitlines()[-1]
-            memory[method] = json.loads(out)['peak_mib']
     device = torch.cuda.get_device_name() if args.device == 'cuda' else \
         platform.processor() or platform.machine()
     print(f'setting {args.setting}, device {args.device} ({device}), '

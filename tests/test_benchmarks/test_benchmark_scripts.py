@@ -42,6 +42,31 @@ def test_step_cost_ratios_and_breakdown(tmp_path):
     assert parts['samix_floor_x_vanilla'] > 2
 
 
+def test_breakdown_times_the_code_loss_runs(monkeypatch):
+    """``--breakdown`` calls the classifier's own branch methods, so its
+    passes cannot drift from the real step."""
+    import argparse
+    import importlib.util
+
+    from samix_mm.models.classifiers import SAMixClassifier
+    spec = importlib.util.spec_from_file_location(
+        'step_cost', osp.join(ROOT, 'benchmarks', 'step_cost.py'))
+    step_cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step_cost)
+    calls = []
+    for name in ('branch_loss', 'mixer_branch'):
+        real = getattr(SAMixClassifier, name)
+        monkeypatch.setattr(
+            SAMixClassifier, name,
+            lambda self, *a, _real=real, _name=name: calls.append(_name) or
+            _real(self, *a))
+    args = argparse.Namespace(setting='r18-cifar', device='cpu', amp=False,
+                              channels_last=False, warmup=0, rounds=1)
+    parts = step_cost.breakdown(args)
+    assert sorted(calls) == ['branch_loss', 'mixer_branch']
+    assert parts['mixer_branch'] > 0
+
+
 def make_jpg_folders(root, num_train, num_test):
     """CIFAR-10-like ``root/{train,test}/<class>/NNNN.jpg`` of noise."""
     rng = np.random.default_rng(0)

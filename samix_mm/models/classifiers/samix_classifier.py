@@ -192,15 +192,11 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         Returns:
             tuple[Tensor]: The neck output, ``((N, C), )``.
         """
-        return self.neck(self.backbone_k(inputs)[-1:])
+        return self._pooled(self.backbone_k, inputs)
 
     def _pooled(self, backbone: nn.Module,
                 inputs: torch.Tensor) -> Tuple[torch.Tensor]:
-        """Pooled last-stage features; the momentum encoder's pass with a
-        gradient (the Mixer branch) is checkpointed if asked."""
-        if (self.checkpoint_mixer_branch and backbone is self.backbone_k
-                and torch.is_grad_enabled()):
-            return self.neck(checkpointed_forward(backbone, inputs)[-1:])
+        """Pooled last-stage features of ``backbone``."""
         return self.neck(backbone(inputs)[-1:])
 
     # ------------------------------------------------------------------ #
@@ -230,36 +226,76 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         idx_mb = random_pairing(num, self.mix_no_repeat, inputs.device)
         idx_bb = random_pairing(num, self.mix_no_repeat, inputs.device)
 
-        # 1. masks from the momentum encoder's stage map
+        # 1. masks from the momentum encoder's stage map; 2. the Mixer
+        # branch first, so that autograd back-propagates it last, once the
+        # online graphs are freed (checkpoint_mixer_branch then recomputes
+        # its activations at that point only)
         with torch.no_grad():
             feat = forward_to_stage(self.backbone_k, inputs, self.mask_layer)
-        size = tuple(inputs.shape[-2:])
-        mask_mb = self.mixer(feat, feat[idx_mb], lam_mb, size)
+        mixer_losses = self.mixer_branch(inputs, feat, labels, idx_mb, lam_mb)
         with torch.no_grad():
             mask_bb = self._classifier_mask(
-                self.mixer(feat, feat[idx_bb], lam_bb, size), lam_bb)
-
-        # 2. Mixer branch: through the frozen momentum encoder. Built before
-        # the classifier branch so that autograd back-propagates it last,
-        # once the online graphs are freed (checkpoint_mixer_branch then
-        # recomputes its activations at that point only).
-        target_mb = mixup_target(labels, idx_mb, lam_mb, self.num_classes)
-        logits_k = self.head_mix_k(
-            self._pooled(self.backbone_k, mix_images(inputs, idx_mb,
-                                                     mask_mb)))
-        loss_mix_k = self._head_loss(self.head_mix_k, logits_k, target_mb)
+                self.mixer(feat, feat[idx_bb], lam_bb,
+                           tuple(inputs.shape[-2:])), lam_bb)
 
         # 3. classifier branch: online encoder on mixed and clean images
         target_bb = mixup_target(labels, idx_bb, lam_bb, self.num_classes)
-        logits_mix = self.head_mix(
-            self._pooled(self.backbone, mix_images(inputs, idx_bb, mask_bb)))
-        logits_one = self.head_one(self._pooled(self.backbone, inputs))
-        losses = dict(
-            loss_mix_q=self._head_loss(self.head_mix, logits_mix, target_bb),
-            loss_one_q=self._head_loss(self.head_one, logits_one, labels),
-            loss_mix_k=loss_mix_k)
-        losses['loss_mask'] = self.mask_loss(mask_mb, lam_mb)
-        return losses
+        return dict(
+            loss_mix_q=self.branch_loss(self.backbone, self.head_mix,
+                                        mix_images(inputs, idx_bb, mask_bb),
+                                        target_bb),
+            loss_one_q=self.branch_loss(self.backbone, self.head_one, inputs,
+                                        labels),
+            **mixer_losses)
+
+    def branch_loss(self, backbone: nn.Module, head: nn.Module,
+                    images: torch.Tensor,
+                    target: torch.Tensor) -> torch.Tensor:
+        """Loss of ``head`` on the pooled last stage of ``backbone``.
+
+        A classifier-branch term of :meth:`loss`: what a vanilla step
+        computes (``step_cost.py --breakdown`` times it).
+
+        Args:
+            backbone (nn.Module): The encoder.
+            head (nn.Module): A head of this model.
+            images (Tensor): ``(N, 3, H, W)``.
+            target (Tensor): Labels ``(N, )`` or soft targets.
+        """
+        return self._head_loss(head, head(self._pooled(backbone, images)),
+                               target)
+
+    def mixer_branch(self, inputs: torch.Tensor, feat: torch.Tensor,
+                     labels: torch.Tensor, index: torch.Tensor,
+                     lam: float) -> Dict[str, torch.Tensor]:
+        """The losses that train the Mixer, for one pairing.
+
+        The Mixer mixes ``inputs`` with ``inputs[index]`` from the stage
+        maps ``feat``; the frozen momentum encoder (checkpointed if
+        ``checkpoint_mixer_branch``) and ``head_mix_k`` classify the
+        mixture. Used by :meth:`loss` and ``step_cost.py --breakdown``.
+
+        Args:
+            inputs (Tensor): ``(N, 3, H, W)``.
+            feat (Tensor): Momentum stage maps of ``inputs``.
+            labels (Tensor): ``(N, )``.
+            index (Tensor): Partner of each sample.
+            lam (float): λ.
+
+        Returns:
+            dict[str, Tensor]: ``loss_mix_k`` and ``loss_mask``.
+        """
+        mask = self.mixer(feat, feat[index], lam, tuple(inputs.shape[-2:]))
+        mixed = mix_images(inputs, index, mask)
+        if self.checkpoint_mixer_branch:
+            last = checkpointed_forward(self.backbone_k, mixed)[-1:]
+        else:
+            last = self.backbone_k(mixed)[-1:]
+        logits = self.head_mix_k(self.neck(last))
+        target = mixup_target(labels, index, lam, self.num_classes)
+        return dict(
+            loss_mix_k=self._head_loss(self.head_mix_k, logits, target),
+            loss_mask=self.mask_loss(mask, lam))
 
     @staticmethod
     def _head_loss(head: nn.Module, logits: torch.Tensor,

@@ -11,7 +11,6 @@ with the class names, λ and the mask as a heat map;
 import contextlib
 import math
 import os.path as osp
-import random
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import mmcv
@@ -20,6 +19,8 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
+
+from samix_mm.utils.rng_state import get_rng_state, set_rng_state
 
 #: Smallest side of a drawn cell in pixels; images are enlarged by an
 #: integer factor (nearest neighbour) to reach it.
@@ -128,16 +129,14 @@ def untouched(model: nn.Module) -> Iterator[None]:
     """Run in eval mode under ``no_grad``, then put everything back.
 
     The train/eval flag of every sub-module and the python, numpy, torch
-    (and current CUDA device's) random states are restored on exit, so that
+    (and CUDA) random states are restored on exit, so that
     a training run goes on exactly as if nothing had happened.
 
     Args:
         model (nn.Module): The model to use.
     """
     modes = [(module, module.training) for module in model.modules()]
-    states = (random.getstate(), np.random.get_state(), torch.get_rng_state())
-    cuda_state = torch.cuda.get_rng_state() if \
-        torch.cuda.is_initialized() else None
+    rng_state = get_rng_state()
     model.eval()
     try:
         with torch.no_grad():
@@ -145,11 +144,7 @@ def untouched(model: nn.Module) -> Iterator[None]:
     finally:
         for module, mode in modes:
             module.training = mode
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
-        if cuda_state is not None:
-            torch.cuda.set_rng_state(cuda_state)
+        set_rng_state(rng_state)
 
 
 def mix_batch(model: nn.Module,

@@ -154,16 +154,22 @@ def test_mix_for_display_mixes_like_the_classifier(tiny_cfg):
 
 def test_mix_batch_leaves_model_and_rng_untouched(tiny_cfg):
     cfg = copy.deepcopy(tiny_cfg.model)
-    # a list of k makes the Mixer draw from python's random module
-    cfg.mixer.lam_mul_k = [0.1, 0.25, 0.5]
     cfg.data_preprocessor = tiny_cfg.data_preprocessor
     model = MODELS.build(cfg)
+    mixer_forward = model.mixer.forward
+
+    def greedy_forward(*args):  # a Mixer that draws random numbers
+        random.random(), np.random.rand(), torch.rand(1)
+        return mixer_forward(*args)
+
+    model.mixer.forward = greedy_forward
     model.train()
     model.backbone.layer1.eval()  # a sub-module deliberately in eval
     batch = dict(inputs=list(bgr_batch(6)),
                  data_samples=[DataSample().set_gt_label(i) for i in range(6)])
     bn = model.backbone_k.bn1.running_mean.clone()
-    state = random.getstate()
+    state = (random.getstate(), np.random.get_state()[1].copy(),
+             torch.get_rng_state())
     mix = mix_batch(model, batch, num_samples=3, lam=0.4)
     # the first 3 samples, normalised by the model's preprocessor
     expected = model.data_preprocessor(
@@ -173,7 +179,9 @@ def test_mix_batch_leaves_model_and_rng_untouched(tiny_cfg):
     # sample i is mixed with sample i - 1, labels included
     assert torch.equal(mix['b'], expected.roll(1, dims=0))
     assert mix['label_a'] == [0, 1, 2] and mix['label_b'] == [2, 0, 1]
-    assert random.getstate() == state
+    assert random.getstate() == state[0]
+    assert (np.random.get_state()[1] == state[1]).all()
+    assert torch.equal(torch.get_rng_state(), state[2])
     assert model.training and model.backbone.training
     assert not model.backbone.layer1.training
     assert torch.equal(model.backbone_k.bn1.running_mean, bn)

@@ -18,13 +18,12 @@ from torch.utils.data import Dataset
 
 from samix_mm.engine.hooks.atomic_checkpoint_hook import \
     is_complete_checkpoint
-from samix_mm.engine.hooks.safe_checkpoint_hook import (_plain_rng_state,
-                                                        _restore_rng_state)
+from samix_mm.utils.rng_state import get_rng_state, set_rng_state
 from samix_mm.utils import safe_load
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # tiny SAMix, 3 epochs x 2 iterations, checkpoint every epoch; cosine
-# momentum, annealed mask loss, random mask adjustment, crop and flip
+# momentum, annealed mask loss, numpy λ draws, random crop and flip
 CFG = osp.join(ROOT, 'tests', 'test_reliability', 'samix_resume_cfg.py')
 
 
@@ -68,7 +67,7 @@ def train_and_kill(work_dir):
 
 def next_draws(rng_state):
     """The λ pair and the pairing the next SAMix step would draw."""
-    _restore_rng_state(rng_state)
+    set_rng_state(rng_state)
     return np.random.beta(2., 2., size=2), torch.randperm(16)
 
 
@@ -164,14 +163,14 @@ def test_iteration_based_mid_epoch_resume_is_exact(tmp_path):
     try:
         full = iter_runner(tmp_path / 'full')
         full.train()
-        rng_full = _plain_rng_state()
+        rng_full = get_rng_state()
         resumed = iter_runner(tmp_path / 'resumed',
                               str(tmp_path / 'full' / 'iter_6.pth'))
         resumed.train()
     finally:  # the runners switch it on for the whole process
         torch.use_deterministic_algorithms(deterministic)
     assert resumed.iter == 8
-    rng = _plain_rng_state()
+    rng = get_rng_state()
     assert rng['python'] == rng_full['python']
     assert rng['numpy'] == rng_full['numpy']
     assert torch.equal(rng['torch'], rng_full['torch'])

@@ -1,42 +1,13 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-import random
 from typing import Optional
 
-import numpy as np
-import torch
 from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop, Runner
 
 from samix_mm.registry import HOOKS
+from samix_mm.utils.rng_state import get_rng_state, set_rng_state
 from samix_mm.utils.safe_checkpoint import (from_plain_message_hub, to_plain,
                                             to_plain_message_hub)
-
-
-def _plain_rng_state() -> dict:
-    """The random states of python, numpy and torch as plain data."""
-    version, mt_state, gauss = random.getstate()
-    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
-    state = dict(
-        python=[version, list(mt_state), gauss],
-        numpy=[name, keys.tolist(), pos, has_gauss, cached],
-        torch=torch.get_rng_state())
-    if torch.cuda.is_available():
-        state['cuda'] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _restore_rng_state(state: dict) -> None:
-    """Set the random states saved by :func:`_plain_rng_state`."""
-    version, mt_state, gauss = state['python']
-    random.setstate((version, tuple(mt_state), gauss))
-    name, keys, pos, has_gauss, cached = state['numpy']
-    np.random.set_state(
-        (name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state['torch'])
-    if torch.cuda.is_available() and 'cuda' in state:
-        for device, cuda_state in enumerate(
-                state['cuda'][:torch.cuda.device_count()]):
-            torch.cuda.set_rng_state(cuda_state, device)
 
 
 class _RestoreAfterSkip:
@@ -53,7 +24,7 @@ class _RestoreAfterSkip:
 
     def __next__(self):
         if self.skip == 0:
-            _restore_rng_state(self.state)
+            set_rng_state(self.state)
             self.loop.dataloader_iterator = self.iterator  # unwrap
         self.skip -= 1
         return next(self.iterator)
@@ -115,7 +86,7 @@ class SafeCheckpointHook(Hook):
             for key, value in checkpoint['meta'].items()
         }
         # during validation (e.g. the best checkpoint) keep training's
-        checkpoint['rng_state'] = self._train_rng_state or _plain_rng_state()
+        checkpoint['rng_state'] = self._train_rng_state or get_rng_state()
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Rebuild the message hub and keep the random states to restore.
@@ -153,7 +124,7 @@ class SafeCheckpointHook(Hook):
             runner.logger.info('the random states of the checkpoint will be '
                                f'restored after {loop.iter} skipped batches')
         else:
-            _restore_rng_state(self._rng_state)
+            set_rng_state(self._rng_state)
             runner.logger.info('restored the random states of the checkpoint')
         self._rng_state = None
 
@@ -163,7 +134,7 @@ class SafeCheckpointHook(Hook):
         Args:
             runner (Runner): The runner of the training process.
         """
-        self._train_rng_state = _plain_rng_state()
+        self._train_rng_state = get_rng_state()
 
     def after_val(self, runner: Runner) -> None:
         """Set back the random states kept by :meth:`before_val`.
@@ -172,5 +143,5 @@ class SafeCheckpointHook(Hook):
             runner (Runner): The runner of the training process.
         """
         if self._train_rng_state is not None:
-            _restore_rng_state(self._train_rng_state)
+            set_rng_state(self._train_rng_state)
             self._train_rng_state = None

@@ -1,9 +1,8 @@
 # The tiny SAMix config with every stateful piece of the training step on:
-# cosine momentum, annealed mask-loss weight, random mask adjustment, random
+# cosine momentum, annealed mask-loss weight, λ drawn from numpy, random
 # crop/flip and a validation after every checkpoint, in deterministic mode,
 # for the exact-resume test.
 _base_ = '../data/samix_tiny_synthetic.py'
-model = dict(mask_adjust=0.5)
 train_dataloader = dict(dataset=dict(num_samples=32))
 val_dataloader = dict(dataset=dict(num_samples=32))
 test_dataloader = val_dataloader

@@ -10,8 +10,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from samix_mm.registry import MODELS
-from ..mixers.mixer_ops import (adjust_mask_area, check_lam_margin,
-                                constant_mask, in_lam_margin)
+from ..mixers.mixer_ops import check_lam_margin, constant_mask, in_lam_margin
 from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
                      check_mixer_in_channels, check_nonfinite_mode,
                      check_stage_out_indices, checkpointed_forward,
@@ -73,8 +72,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         lam_margin (float): If λ_bb or 1−λ_bb is at most this value the
             classifier uses a constant λ mask (vanilla mixup). Defaults to
             0.08.
-        mask_adjust (float): Probability of rescaling the classifier mask so
-            that each sample's λ-side area is exactly λ_bb. Defaults to 0.
         mix_no_repeat (bool): Never pair a sample with itself.
             Defaults to False.
         checkpoint_mixer_branch (bool): Recompute, during backward, the
@@ -104,7 +101,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
                  momentum: float = 0.999,
                  mask_layer: int = 2,
                  lam_margin: float = 0.08,
-                 mask_adjust: float = 0.,
                  mix_no_repeat: bool = False,
                  checkpoint_mixer_branch: bool = False,
                  nonfinite_loss: str = 'raise',
@@ -130,7 +126,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         self.base_momentum = momentum
         self.mask_layer = mask_layer
         self.lam_margin = check_lam_margin(lam_margin)
-        self.mask_adjust = mask_adjust
         self.mix_no_repeat = mix_no_repeat
         self.checkpoint_mixer_branch = checkpoint_mixer_branch
         self.nonfinite_loss = check_nonfinite_mode(nonfinite_loss)
@@ -306,11 +301,9 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
 
     def _classifier_mask(self, mask: torch.Tensor,
                          lam: float) -> torch.Tensor:
-        """Margin fallback and optional area adjustment of the bb mask."""
+        """The bb mask, or a constant λ mask within ``lam_margin``."""
         if in_lam_margin(lam, self.lam_margin):
             return constant_mask(mask, lam)
-        if self.mask_adjust > 0 and np.random.rand() < self.mask_adjust:
-            mask = adjust_mask_area(mask, lam)
         return mask
 
     @torch.no_grad()

@@ -1,7 +1,7 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """The learnable pixel-wise Mixer of SAMix and AutoMix."""
 import math
-import random
+import numbers
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -14,18 +14,6 @@ from .mixer_ops import rescale_lam
 
 UPSAMPLE_MODES = ('nearest', 'bilinear', 'bicubic')
 VALUE_NECK_KEYS = ('hidden_channels', 'dropout')
-
-
-def _as_list(value, name: str) -> list:
-    values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not values:
-        raise ValueError(f'{name} must not be empty; give at least one value')
-    return values
-
-
-def _draw(values: list):
-    """One value drawn uniformly (no RNG used for a single value)."""
-    return values[0] if len(values) == 1 else random.choice(values)
 
 
 def _value_neck(in_channels: int, cfg: dict) -> nn.Sequential:
@@ -55,8 +43,8 @@ class PixelMixer(BaseModule):
     and its partner b (the caller gathers ``feat_b = feat[index]``):
 
     1. λ is injected: ``lam_mul`` scales the features by λ' and 1 - λ'
-       (residually if ``lam_residual``; λ' is λ rescaled with a k drawn
-       from ``lam_mul_k``), or ``lam_concat`` appends constant λ / 1 - λ
+       (residually if ``lam_residual``; λ' is λ rescaled with
+       k = ``lam_mul_k``), or ``lam_concat`` appends constant λ / 1 - λ
        channels.
     2. A value map ``v`` (one channel) is computed from the partner only.
     3. Queries come from a, keys from b through one shared 1x1 conv, or
@@ -75,15 +63,14 @@ class PixelMixer(BaseModule):
             Defaults to 2.
         use_scale (bool): Divide the attention logits by sqrt(d).
             Defaults to True.
-        upsample_mode (str | list[str]): Mode(s) of upsampling the mask
-            logits, drawn uniformly per call from ``nearest``, ``bilinear``,
-            ``bicubic``. Defaults to 'bilinear'.
+        upsample_mode (str): Mode of upsampling the mask logits, one of
+            ``nearest``, ``bilinear``, ``bicubic``. Defaults to 'bilinear'.
         lam_concat (bool): Append λ to a and 1 - λ to b as a constant
             channel (AutoMix on large data). Defaults to False.
         lam_mul (float): If > 0, scale the features by λ' and 1 - λ'
             (SAMix uses 1.0). Defaults to 0.
-        lam_mul_k (float | list[float]): k of :func:`rescale_lam`, drawn
-            uniformly per call; negative = no rescaling. Defaults to -1.
+        lam_mul_k (float): k of :func:`rescale_lam`; negative = no
+            rescaling. Defaults to -1.
         lam_residual (bool): With ``lam_mul``, scale by
             ``1 + λ' * lam_mul`` and ``1 + (1 - λ') * lam_mul`` instead.
             Defaults to False.
@@ -108,10 +95,10 @@ class PixelMixer(BaseModule):
                  in_channels: int,
                  reduction: int = 2,
                  use_scale: bool = True,
-                 upsample_mode: Union[str, List[str]] = 'bilinear',
+                 upsample_mode: str = 'bilinear',
                  lam_concat: bool = False,
                  lam_mul: float = 0.,
-                 lam_mul_k: Union[float, List[float]] = -1,
+                 lam_mul_k: float = -1,
                  lam_residual: bool = False,
                  value_neck_cfg: Optional[dict] = None,
                  x_qk_concat: bool = False,
@@ -122,11 +109,16 @@ class PixelMixer(BaseModule):
             raise ValueError(
                 f'in_channels ({in_channels}) must be > 0 and divisible by '
                 f'reduction ({reduction}); change one of them')
-        self.upsample_mode = _as_list(upsample_mode, 'upsample_mode')
-        bad = [m for m in self.upsample_mode if m not in UPSAMPLE_MODES]
-        if bad:
-            raise ValueError(f'upsample_mode {bad} is not supported; use '
-                             f'one or more of {list(UPSAMPLE_MODES)}')
+        if not isinstance(upsample_mode, str) or \
+                upsample_mode not in UPSAMPLE_MODES:
+            raise ValueError(
+                f'upsample_mode must be one of {"/".join(UPSAMPLE_MODES)} '
+                f'(a single str), got {upsample_mode!r}')
+        if isinstance(lam_mul_k, bool) or \
+                not isinstance(lam_mul_k, numbers.Real):
+            raise ValueError(
+                'lam_mul_k must be a single number, e.g. 0.25 (negative = '
+                f'no rescaling), got {lam_mul_k!r}')
         if lam_concat and lam_mul:
             raise ValueError('lam_concat and lam_mul are exclusive; set '
                              'lam_mul=0 or lam_concat=False')
@@ -135,7 +127,8 @@ class PixelMixer(BaseModule):
                              'one of them to False')
         if lam_mul < 0:
             raise ValueError(f'lam_mul must be >= 0 (0 = off), got {lam_mul}')
-        self.lam_mul_k = [float(k) for k in _as_list(lam_mul_k, 'lam_mul_k')]
+        self.upsample_mode = upsample_mode
+        self.lam_mul_k = float(lam_mul_k)
         self.in_channels = in_channels
         self.use_scale = use_scale
         self.lam_concat = lam_concat
@@ -198,7 +191,7 @@ class PixelMixer(BaseModule):
                     lam: float) -> Tuple[torch.Tensor, torch.Tensor]:
         """Scale (``lam_mul``) or extend (``lam_concat``) the features."""
         if self.lam_mul > 0:
-            lam_k = rescale_lam(lam, _draw(self.lam_mul_k))
+            lam_k = rescale_lam(lam, self.lam_mul_k)
             if self.lam_residual:
                 scale_a = 1. + lam_k * self.lam_mul
                 scale_b = 1. + (1. - lam_k) * self.lam_mul
@@ -242,7 +235,7 @@ class PixelMixer(BaseModule):
                 logits = logits / math.sqrt(self.qk_channels)
             attn = logits.softmax(dim=-1)
             mask_logit = torch.bmm(attn, value).view(num, 1, height, width)
-            mode = _draw(self.upsample_mode)
+            mode = self.upsample_mode
             mask_logit = F.interpolate(
                 mask_logit,
                 size=tuple(int(s) for s in out_size),

@@ -105,15 +105,6 @@ def test_lam_margin_falls_back_to_mixup():
     torch.testing.assert_close(out, mask)
 
 
-def test_mask_adjust_uses_classifier_lambda():
-    model = MODELS.build(model_cfg(mask_adjust=1.0))
-    mask = torch.rand(3, 2, 8, 8)
-    mask[:, 1] = 1 - mask[:, 0]
-    out = model._classifier_mask(mask, 0.3)
-    torch.testing.assert_close(out[:, 0].mean(dim=(1, 2)),
-                               torch.full((3, ), 0.3))
-
-
 def test_same_seed_same_losses():
     def run():
         torch.manual_seed(3)
@@ -176,23 +167,8 @@ def test_lam_margin_bound_is_included():
     assert torch.equal(model._classifier_mask(mask, 0.7), mask)
 
 
-@pytest.mark.parametrize('mask_adjust, draw, adjusted', [
-    (0.5, 0.7, False), (0.5, 0.5, False), (0.5, 0.49, True)])
-def test_mask_adjust_probability(monkeypatch, mask_adjust, draw, adjusted):
-    model = MODELS.build(model_cfg(mask_adjust=mask_adjust))
-    monkeypatch.setattr(np.random, 'rand', lambda: draw)
-    mask = torch.rand(2, 2, 4, 4)
-    mask[:, 1] = 1 - mask[:, 0]
-    out = model._classifier_mask(mask, 0.3)
-    if adjusted:
-        torch.testing.assert_close(out[:, 0].mean(dim=(1, 2)),
-                                   torch.full((2, ), 0.3))
-    else:
-        assert torch.equal(out, mask)
-
-
-def test_no_mask_adjust_draws_no_random_number(monkeypatch):
-    model = MODELS.build(model_cfg())  # mask_adjust=0
+def test_classifier_mask_draws_no_random_number(monkeypatch):
+    model = MODELS.build(model_cfg())
     monkeypatch.setattr(np.random, 'rand', lambda: pytest.fail('drawn'))
     mask = torch.rand(2, 2, 4, 4)
     assert torch.equal(model._classifier_mask(mask, 0.3), mask)

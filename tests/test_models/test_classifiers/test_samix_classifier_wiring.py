@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 
 import samix_mm.models.classifiers.samix_classifier as clf_module
-from samix_mm.models.mixers.mixer_ops import adjust_mask_area
 from samix_mm.models.utils import forward_to_stage, mixup_target
 from samix_mm.registry import MODELS
 from test_samix_classifier import NUM_CLASSES, batch, model_cfg
@@ -190,17 +189,6 @@ def test_margin_ignores_the_mixer_lambda(monkeypatch, lam_mb):
     _, _, mask_bb = mixer_call(calls, 0.3)
     assert mask_bb.std() > 1e-6  # not a constant mask
     x_bb = mix(inputs, IDX_BB, mask_bb)
-    assert any(close(x, x_bb) for x in backbone_inputs(calls, 'backbone'))
-
-
-def test_mask_adjust_uses_the_classifier_lambda(monkeypatch):
-    model = distinct_model(mask_adjust=1.0)
-    _, calls, _, inputs, _ = step(model, LAM_MB, LAM_BB, monkeypatch)
-    _, _, raw = mixer_call(calls, LAM_BB)
-    adjusted = adjust_mask_area(raw, LAM_BB)
-    torch.testing.assert_close(adjusted[:, 0].mean(dim=(1, 2)),
-                               torch.full((6, ), LAM_BB))
-    x_bb = mix(inputs, IDX_BB, adjusted)
     assert any(close(x, x_bb) for x in backbone_inputs(calls, 'backbone'))
 
 

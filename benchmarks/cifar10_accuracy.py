@@ -46,9 +46,9 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
-    vanilla='configs/mixup_baselines/resnet18_vanilla_1xb100-400e_cifar100.py',
-    mixup='configs/mixup_baselines/resnet18_mixup_1xb100-400e_cifar100.py',
-    cutmix='configs/mixup_baselines/resnet18_cutmix_1xb100-400e_cifar100.py',
+    vanilla='configs/mixup_baselines/resnet18_1xb100-400e_cifar100.py',
+    mixup='configs/mixup_baselines/resnet18_1xb100-mixup-400e_cifar100.py',
+    cutmix='configs/mixup_baselines/resnet18_1xb100-cutmix-400e_cifar100.py',
     automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
     samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py')
 #: SAMix with another loss for the Mixer (``head_mix_k.loss``).

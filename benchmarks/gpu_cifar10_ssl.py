@@ -6,8 +6,9 @@ The optional second stage of ``benchmarks/gpu/run_cifar10_accuracy.sh``
 labels, on the 50 000 CIFAR-10 training images from the in-memory cache of
 ``gpu_cifar10.py`` (same archive, extraction and ``InMemoryImageFolder``),
 through ``tools/train.py`` and the project's SSL demo configs
-(``configs/samix_moco/{mocov2,samix-mocov2}_resnet18-w32_1xb64-20e_
-synthetic-shapes.py``) with these overrides: the CIFAR-10 folder's
+(``configs/mocov2/mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py``,
+``configs/samix_moco/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py``)
+with these overrides: the CIFAR-10 folder's
 normalisation, ``--width`` (neck and Mixer follow it, as in
 ``ssl_sweep.sh``), batch ``--batch-size``, lr ``--lr``, queue
 ``--queue-len``, cosine over the chosen epochs, a checkpoint every
@@ -61,7 +62,7 @@ from gpu_cifar10 import (ROOT, prepare_data, resolve_device,  # noqa: E402
 
 #: Variant -> SSL demo config (CIFAR-stem ResNet-18).
 CONFIGS = {
-    'mocov2': 'configs/samix_moco/mocov2_resnet18-w32_1xb64-20e_'
+    'mocov2': 'configs/mocov2/mocov2_resnet18-w32_1xb64-20e_'
     'synthetic-shapes.py',
     'samix-i': 'configs/samix_moco/samix-mocov2_resnet18-w32_1xb64-20e_'
     'synthetic-shapes.py',

@@ -29,7 +29,7 @@ row names its ``bn_stats``, and the ``epoch`` and ``iter`` a training
 checkpoint was saved at (0 for ``random``, None for exported backbones).
 
 This is a fast stand-in for the linear-eval config
-(``configs/samix_moco/benchmarks/resnet18-w32_linear-...synthetic-shapes.py``),
+(``configs/samix_moco/benchmarks/resnet18-w32_1xb64-linear-*.py``),
 which trains the same head by SGD on augmented images.
 
 Example::

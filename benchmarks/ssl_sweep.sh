@@ -57,10 +57,10 @@ mkdir -p "$OUT" "$WORK/cfg"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(cd "$WORK" && pwd)
 C=$ROOT/configs/samix_moco
-MOCO=$C/mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
+MOCO=$ROOT/configs/mocov2/mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
 SAMIX=$C/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
 SAMIX_C=$C/samix-c-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
-SAMIX_CTRL=$C/ablations/samix-mocov2_resnet18-w32_no-mix-bb_1xb64-20e_synthetic-shapes.py
+SAMIX_CTRL=$C/ablations/samix-mocov2_resnet18-w32_1xb64-no-mix-bb-20e_synthetic-shapes.py
 # checkpoints every EVERY epochs, a log row at every epoch's end with the
 # mean iteration time since the start
 common="train_cfg = dict(max_epochs=$EPOCHS)

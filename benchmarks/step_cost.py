@@ -59,17 +59,17 @@ SETTINGS = {
         batch=64, size=32, classes=100,
         configs=dict(
             vanilla='configs/mixup_baselines/'
-            'resnet18_vanilla_1xb100-400e_cifar100.py',
+            'resnet18_1xb100-400e_cifar100.py',
             mixup='configs/mixup_baselines/'
-            'resnet18_mixup_1xb100-400e_cifar100.py',
+            'resnet18_1xb100-mixup-400e_cifar100.py',
             cutmix='configs/mixup_baselines/'
-            'resnet18_cutmix_1xb100-400e_cifar100.py',
+            'resnet18_1xb100-cutmix-400e_cifar100.py',
             automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
             samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py',
             # the Mixup classifier, its batches mixed by the frozen Mixer
             # exported from (an untrained model of) the SAMix config
             samixp=('configs/mixup_baselines/'
-                    'resnet18_mixup_1xb100-400e_cifar100.py',
+                    'resnet18_1xb100-mixup-400e_cifar100.py',
                     'configs/samix/samix_resnet18_1xb100-400e_cifar100.py'))),
     'r50-224': dict(
         batch=16, size=224, classes=1000,
@@ -177,24 +177,54 @@ def step_fn(model, optim_wrapper, batch: dict) -> Callable[[], None]:
     return step
 
 
+#: Submodules compiled by ``--compile modules`` (those a model has).
+COMPILED_MODULES = ('backbone', 'backbone_k', 'neck', 'mixer', 'head',
+                    'head_one', 'head_mix', 'head_one_k', 'head_mix_k')
+
+
+def compile_model(model, mode: str) -> None:
+    """Compile in place: ``step`` = ``model.train_step`` (what mmengine's
+    ``compile=True`` does), ``modules`` = the encoders, neck, heads and
+    Mixer only (the step's Python control stays eager)."""
+    if mode == 'step':
+        model.train_step = torch.compile(model.train_step)
+        return
+    for name in COMPILED_MODULES:
+        module = getattr(model, name, None)
+        if isinstance(module, torch.nn.Module):
+            module.compile()
+
+
+def dynamo_counts() -> Dict[str, int]:
+    """Graphs compiled and graph breaks so far (dynamo's counters)."""
+    from torch._dynamo.utils import counters
+    return dict(graphs=int(counters['stats']['unique_graphs']),
+                breaks=int(sum(counters['graph_break'].values())))
+
+
 def sync(device: str) -> None:
     if device == 'cuda':
         torch.cuda.synchronize()
 
 
 def interleave(fns: Dict[str, Callable], warmup: int, rounds: int,
-               device: str) -> Dict[str, List[float]]:
+               device: str, first: Dict[str, List[float]] = None
+               ) -> Dict[str, List[float]]:
     """Seconds of every call of each function, round by round.
 
-    Each function runs ``warmup`` times untimed, then once per round; the
-    order is reversed every other round so that drifts of the machine hit
-    all functions alike.
+    Each function runs ``warmup`` times (their seconds go to ``first`` if
+    given: compile time), then once per round; the order is reversed every
+    other round so that drifts of the machine hit all functions alike.
     """
     names = list(fns)
     for name in names:
         for _ in range(warmup):
+            sync(device)
+            start = time.perf_counter()
             fns[name]()
-    sync(device)
+            sync(device)
+            if first is not None:
+                first.setdefault(name, []).append(time.perf_counter() - start)
     times = {name: [] for name in names}
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
@@ -206,13 +236,37 @@ def interleave(fns: Dict[str, Callable], warmup: int, rounds: int,
     return times
 
 
-def time_interleaved(args) -> Dict[str, List[float]]:
+def time_interleaved(args, first: Dict[str, List[float]] = None,
+                     dynamo: Dict[str, dict] = None
+                     ) -> Dict[str, List[float]]:
+    """Interleaved step times of every method (and, with ``--compile``,
+    of its compiled twin ``METHOD@MODE``, whose dynamo graph and break
+    counts go to ``dynamo``)."""
     steps = {}
     for method in args.methods:
         model, optim = build(args.setting, method, args.device, args.amp,
                              args.channels_last)
         steps[method] = step_fn(model, optim, make_batch(args.setting))
-    return interleave(steps, args.warmup, args.rounds, args.device)
+        if args.compile:
+            model, optim = build(args.setting, method, args.device,
+                                 args.amp, args.channels_last)
+            compile_model(model, args.compile)
+            steps[f'{method}@{args.compile}'] = counted(
+                step_fn(model, optim, make_batch(args.setting)),
+                dynamo.setdefault(f'{method}@{args.compile}', {}))
+    return interleave(steps, args.warmup, args.rounds, args.device, first)
+
+
+def counted(step: Callable[[], None], into: dict) -> Callable[[], None]:
+    """``step`` that adds the dynamo graphs/breaks of each call to
+    ``into`` (per call, so the interleaved methods do not mix)."""
+    def wrapped():
+        before = dynamo_counts()
+        step()
+        for key, value in dynamo_counts().items():
+            calls = into.setdefault(key, [])
+            calls.append(value - before[key])
+    return wrapped
 
 
 def breakdown(args) -> Dict[str, float]:
@@ -341,6 +395,9 @@ def main() -> None:
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument('--compile', choices=['step', 'modules'],
+                        default=None,
+                        help='also time a torch.compile twin of each method')
     parser.add_argument('--breakdown', action='store_true',
                         help='time the passes a SAMix step is made of')
     parser.add_argument('--out', default=None, help='JSON result file')
@@ -377,20 +434,21 @@ def main() -> None:
     if not args.no_memory:  # CUDA: in this process, before the timing
         measure = peak_memory if args.device == 'cuda' else cpu_peak_memory
         memory = {method: measure(args, method) for method in args.methods}
-    times = time_interleaved(args)
+    first, dynamo = {}, {}
+    times = time_interleaved(args, first, dynamo)
     median = {m: float(np.median(t)) for m, t in times.items()}
     device = torch.cuda.get_device_name() if args.device == 'cuda' else \
         platform.processor() or platform.machine()
     print(f'setting {args.setting}, device {args.device} ({device}), '
           f'threads {torch.get_num_threads()}, amp {args.amp}, '
           f'channels_last {args.channels_last}, rounds {args.rounds}')
-    print(f'{"method":10s} {"median s":>9s} {"x vanilla":>9s} '
+    print(f'{"method":18s} {"median s":>9s} {"x vanilla":>9s} '
           f'{"peak MiB":>9s} {"x vanilla":>9s}')
-    for m in args.methods:
+    for m in median:
         mem = memory.get(m)
         mem_txt = f'{mem:9.0f} {mem / memory["vanilla"]:9.2f}' if (
             mem is not None and memory.get('vanilla')) else ''
-        print(f'{m:10s} {median[m]:9.4f} {median[m] / median["vanilla"]:9.2f} '
+        print(f'{m:18s} {median[m]:9.4f} {median[m] / median["vanilla"]:9.2f} '
               f'{mem_txt}')
     result = dict(
         setting=args.setting, device=args.device, device_name=device,
@@ -402,7 +460,13 @@ def main() -> None:
         memory_ratio_to_vanilla={
             m: memory[m] / memory['vanilla'] for m in memory
         } if memory.get('vanilla') else {},
-        all_step_s=times)
+        all_step_s=times, warmup_step_s=first)
+    if args.compile:  # per call: graphs compiled, graph breaks met
+        result['dynamo_per_call'] = dynamo
+        for m, counts in dynamo.items():
+            print(f'{m}: warm-up {sum(first[m]):.1f} s, graphs compiled '
+                  f'per call {counts["graphs"]}, breaks per call '
+                  f'{counts["breaks"]}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=1)

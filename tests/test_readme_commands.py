@@ -46,9 +46,9 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from unittest import mock
 
 import pytest
-import yaml
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from modelindex.load_model_index import load as load_model_index
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DOCS = (['README.md'] + sorted(
@@ -71,11 +71,17 @@ LAUNCHERS = {
 }
 PLACEHOLDER = re.compile(r'^[A-Z][A-Z0-9_]*$')
 CHECKPOINT = re.compile(r'^(?P<dir>.+)/(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$')
-MODEL_NAMES = {
-    m['Name']: m['Config']
-    for m in yaml.safe_load(open(osp.join(ROOT, 'model-index.yml')))
-    ['Models']
-}
+
+
+def _model_names() -> Dict[str, str]:
+    """Name -> config of model-index.yml, through the metafiles it
+    imports."""
+    index = load_model_index(osp.join(ROOT, 'model-index.yml'))
+    index.build_models_with_collections()
+    return {m.name: m.config for m in index.models}
+
+
+MODEL_NAMES = _model_names()
 
 
 @dataclass

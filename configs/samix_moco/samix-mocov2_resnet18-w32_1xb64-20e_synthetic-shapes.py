@@ -4,7 +4,7 @@
 # short CPU run, not from any reference: queue 1024 (below the dataset
 # size, so a sample's own old keys rarely become negatives), lr 0.06,
 # momentum 0.99 (0.999 barely moves the momentum encoder in 780 steps).
-# Linear evaluation: benchmarks/resnet18-w32_linear-1xb64-steplr-30e_
+# Linear evaluation: benchmarks/resnet18-w32_1xb64-linear-steplr-30e_
 # synthetic-shapes.py on the extracted backbone.
 _base_ = [
     '../_base_/models/samix-mocov2_resnet18_cifar.py',

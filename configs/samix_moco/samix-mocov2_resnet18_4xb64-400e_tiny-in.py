@@ -5,7 +5,7 @@
 # reference has no SSL config; the CIFAR-stem R-18 (as in our supervised
 # Tiny configs) and 400 epochs are our choice. Then extract the online
 # encoder (tools/model_converters/extract_backbone.py CKPT OUT --encoder
-# online) and run benchmarks/resnet18_linear-4xb64-steplr-100e_tiny-in.py.
+# online) and run benchmarks/resnet18_4xb64-linear-steplr-100e_tiny-in.py.
 _base_ = [
     '../_base_/models/samix-mocov2_resnet18_cifar.py',
     '../_base_/datasets/selfsup/tiny-in_mocov2_bs64.py',

@@ -4,7 +4,7 @@
 # wd 1e-4, constant momentum 0.999, 200 epochs). UNKNOWN: the reference has
 # no SSL config. Then extract the online encoder
 # (tools/model_converters/extract_backbone.py CKPT OUT --encoder online) and
-# run benchmarks/resnet50_linear-4xb64-steplr-100e_in1k.py.
+# run benchmarks/resnet50_4xb64-linear-steplr-100e_in1k.py.
 _base_ = [
     '../_base_/models/samix-mocov2_resnet50.py',
     '../_base_/datasets/selfsup/in1k_mocov2_bs64.py',

@@ -7,7 +7,7 @@
 #     work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/epoch_400.pth \
 #     work_dirs/samix-mocov2_resnet50_4xb64-400e_stl10/backbone.pth \
 #     --encoder online
-# and run benchmarks/resnet50_linear-4xb64-steplr-100e_stl10.py.
+# and run benchmarks/resnet50_4xb64-linear-steplr-100e_stl10.py.
 _base_ = [
     '../_base_/models/samix-mocov2_resnet50.py',
     '../_base_/datasets/selfsup/stl10_mocov2_bs64.py',

@@ -1,9 +1,11 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""Make samix_mm's classification configs known to mmpretrain by name.
+"""Make samix_mm's configs known to mmpretrain by name.
 
 ``model-index.yml`` at the repository root lists them in mmpretrain's
-model-index format. Once registered, ``mmpretrain.get_model(NAME,
-pretrained=CKPT)``, ``mmpretrain.list_models('samix*')``, the inferencers and
+model-index format, importing one ``metafile.yml`` per config folder (not
+the detection folder's, whose mmdet detectors mmpretrain cannot build).
+Once registered, ``mmpretrain.get_model(NAME, pretrained=CKPT)``,
+``mmpretrain.list_models('samix*')``, the inferencers and
 ``mmpretrain.inference_model`` find them; the last needs a model built from
 a name, since mmpretrain 1.x picks the inferencer from the model-index task
 and has none for a model built from a config path.

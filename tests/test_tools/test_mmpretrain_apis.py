@@ -21,11 +21,11 @@ import mmpretrain
 import numpy as np
 import pytest
 import torch
-import yaml
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain import ImageClassificationInferencer
+from modelindex.load_model_index import load as load_model_index
 
 from samix_mm.converters import export_mixer
 from samix_mm.datasets.synthetic_shapes import SHAPES
@@ -34,8 +34,8 @@ from samix_mm.utils.model_index import MODEL_INDEX
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAMES = dict(samix='samix_resnet18-w32_1xb64-15e_synthetic-shapes',
-             mixup='resnet18-w32_mixup_1xb64-15e_synthetic-shapes',
-             samixp='resnet18-w32_samixp_1xb64-15e_synthetic-shapes')
+             mixup='resnet18-w32_1xb64-mixup-15e_synthetic-shapes',
+             samixp='resnet18-w32_1xb64-samixp-15e_synthetic-shapes')
 CONFIGS = dict(samix=osp.join(ROOT, 'configs', 'samix',
                               NAMES['samix'] + '.py'),
                mixup=osp.join(ROOT, 'configs', 'mixup_baselines',
@@ -121,18 +121,31 @@ def samix_mm_configs() -> list:
     return configs
 
 
+def indexed_models() -> list:
+    """(name, config, tasks) of every model of model-index.yml, read through
+    the metafiles it imports as mmpretrain reads it."""
+    index = load_model_index(MODEL_INDEX)
+    index.build_models_with_collections()
+    return [(m.name, m.config, {r.task for r in m.results or []})
+            for m in index.models]
+
+
 def test_configs_carry_scope_and_classifiers_are_indexed():
-    """Every model is built in the samix_mm scope by whoever builds it, and
-    every classification config is in model-index.yml."""
-    classifiers = set()
+    """Every model is built in the samix_mm scope by whoever builds it;
+    every config of that scope is in model-index.yml, the classification
+    configs (and only they) with the task mmpretrain's inferencers need."""
+    configs, classifiers = set(), set()
     for path, cfg in samix_mm_configs():
         assert cfg.model.get('_scope_') == 'samix_mm', path
+        entry = (osp.splitext(osp.basename(path))[0], osp.relpath(path, ROOT))
+        configs.add(entry)
         if cfg.model.type in ('SAMixClassifier', 'ImageClassifier'):
-            classifiers.add(
-                (osp.splitext(osp.basename(path))[0], osp.relpath(path, ROOT)))
-    with open(MODEL_INDEX) as f:
-        index = yaml.safe_load(f)['Models']
-    assert {(m['Name'], m['Config']) for m in index} == classifiers
+            classifiers.add(entry)
+    index = indexed_models()
+    assert {(name, config) for name, config, _ in index} == configs
+    assert {(name, config)
+            for name, config, tasks in index
+            if tasks == {'Image Classification'}} == classifiers
     assert set(NAMES.values()) <= set(mmpretrain.list_models('*synthetic*'))
 
 
@@ -140,15 +153,15 @@ def test_inferencer_pipelines_of_all_classifiers():
     """mmpretrain's inferencers build the test pipeline in their scope and
     feed it decoded images (they drop only ``LoadImageFromFile``)."""
     image = np.zeros((40, 48, 3), dtype=np.uint8)
-    with open(MODEL_INDEX) as f:
-        index = yaml.safe_load(f)['Models']
-    for entry in index:
-        cfg = Config.fromfile(osp.join(ROOT, entry['Config']))
+    for name, config, tasks in indexed_models():
+        if 'Image Classification' not in tasks:
+            continue  # self-supervised pre-training: no inferencer
+        cfg = Config.fromfile(osp.join(ROOT, config))
         with DefaultScope.overwrite_default_scope('mmpretrain'):
             # the inferencer's own method; it does not use ``self``
             pipeline = ImageClassificationInferencer._init_pipeline(None, cfg)
         out = pipeline(dict(img=image, img_shape=(40, 48), ori_shape=(40, 48)))
-        assert out['inputs'].shape[0] == 3, entry['Name']
+        assert out['inputs'].shape[0] == 3, name
 
 
 def test_without_scope_mmpretrain_cannot_build():

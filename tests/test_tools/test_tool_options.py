@@ -23,7 +23,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = dict(
     samix=osp.join(ROOT, 'tests', 'data', 'samix_tiny_synthetic.py'),
     baseline=osp.join(ROOT, 'configs', 'mixup_baselines',
-                      'resnet18-w32_mixup_1xb64-15e_synthetic-shapes.py'))
+                      'resnet18-w32_1xb64-mixup-15e_synthetic-shapes.py'))
 #: The baseline made as small as the tiny SAMix config.
 SMALL = {
     'model.backbone.base_channels': 16,

@@ -183,7 +183,7 @@ class AtomicCheckpointHook(CheckpointHook):
         A copy of mmengine 0.10.7's private
         ``CheckpointHook._save_checkpoint_with_step`` with the pruning moved
         after the save and ``last_checkpoint`` written atomically;
-        tests/test_engine/test_atomic_checkpoint_hook.py fails when
+        tests/test_engine/test_hooks/test_atomic_checkpoint_hook.py fails when
         mmengine's method changes, so that this copy is checked again.
         """
         if self.backend_args is None or \

@@ -8,27 +8,31 @@ from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
 
+#: Fraction of training kept at the base momentum before the cosine ramp
+#: of :func:`cosine_momentum` (0.1, as in the reference SAMix schedule).
+START_RATIO = 0.1
 
-def cosine_momentum(base: float, end: float, cur_iter: int, max_iters: int,
-                    start_ratio: float = 0.1) -> float:
+
+def cosine_momentum(base: float, end: float, cur_iter: int,
+                    max_iters: int) -> float:
     """Momentum at iteration ``cur_iter`` (SAMix's cosine schedule).
 
-    Constant ``base`` for the first ``start_ratio`` of training, then
-    ``end - (end - base) * (cos(pi * t / T) + 1) / 2``. The cosine uses
-    ``t / T`` (not the time since the start of the ramp), as the reference
-    schedule does, so there is a small jump at ``start_ratio * T``.
+    Constant ``base`` for the first :data:`START_RATIO` (0.1) of training,
+    then ``end - (end - base) * (cos(pi * t / T) + 1) / 2``. The cosine
+    uses ``t / T`` (not the time since the start of the ramp), as the
+    reference schedule does, so there is a small jump at
+    ``START_RATIO * T``.
 
     Args:
         base (float): Base momentum m0.
         end (float): Final momentum.
         cur_iter (int): Current iteration t (0-based).
         max_iters (int): Total iterations T.
-        start_ratio (float): Fraction of training kept at ``base``.
 
     Returns:
         float: The momentum m.
     """
-    if cur_iter < start_ratio * max_iters:
+    if cur_iter < START_RATIO * max_iters:
         return base
     return end - (end - base) * (math.cos(math.pi * cur_iter / max_iters) +
                                  1) / 2
@@ -39,9 +43,10 @@ class SAMixMomentumHook(Hook):
     """Schedule the momentum and update the momentum encoder after each step.
 
     Before each training iteration the model's ``momentum`` is set by
-    :func:`cosine_momentum`; after the optimizer step the model's
-    ``momentum_update()`` moves the momentum encoder and heads towards the
-    online ones (parameters only).
+    :func:`cosine_momentum` (the base momentum for the first
+    :data:`START_RATIO` of training, then a cosine to ``end_momentum``);
+    after the optimizer step the model's ``momentum_update()`` moves the
+    momentum encoder and heads towards the online ones (parameters only).
 
     Note:
         ``momentum`` is the weight kept by the EMA encoder
@@ -51,20 +56,15 @@ class SAMixMomentumHook(Hook):
     Args:
         end_momentum (float, optional): Final momentum; None keeps the
             model's base momentum all along. Defaults to None.
-        start_ratio (float): Fraction of training at the base momentum.
-            Defaults to 0.1.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self,
-                 end_momentum: Optional[float] = None,
-                 start_ratio: float = 0.1):
+    def __init__(self, end_momentum: Optional[float] = None):
         if end_momentum is not None and not 0 <= end_momentum <= 1:
             raise ValueError(
                 f'end_momentum must be in [0, 1], got {end_momentum}')
         self.end_momentum = end_momentum
-        self.start_ratio = start_ratio
 
     @staticmethod
     def _model(runner):
@@ -81,7 +81,7 @@ class SAMixMomentumHook(Hook):
             return
         model.momentum = cosine_momentum(model.base_momentum,
                                          self.end_momentum, runner.iter,
-                                         runner.max_iters, self.start_ratio)
+                                         runner.max_iters)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None):

@@ -12,9 +12,9 @@ from torch import nn
 from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import check_lam_margin, constant_mask, in_lam_margin
 from ..utils import (MomentumModulesMixin, NonFiniteLossGuard,
-                     check_mixer_in_channels, check_nonfinite_mode,
+                     check_classifier_parts, check_nonfinite_mode,
                      check_stage_out_indices, checkpointed_forward,
-                     forward_to_stage, mix_images, mixup_target, probing,
+                     forward_to_stage, mix_images, mixup_target,
                      random_pairing)
 
 #: Heads that predict(), in this order; the first is the model's answer.
@@ -143,7 +143,10 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         self.head_mix_k = MODELS.build(head_mix_k) if head_mix_k else \
             copy.deepcopy(self.head_mix)
         self._freeze_momentum_modules()
-        self._check_shapes()
+        check_classifier_parts(
+            self.backbone, self.mixer, mask_layer,
+            dict(head_one=self.head_one, head_mix=self.head_mix,
+                 head_mix_k=self.head_mix_k))
 
     def _momentum_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
         """(online, momentum) module pairs updated by EMA."""
@@ -154,26 +157,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
     @property
     def num_classes(self) -> int:
         return self.head_one.num_classes
-
-    def _check_shapes(self) -> None:
-        """Fail at build time if the Mixer and heads do not fit the model."""
-        heads = (self.head_one, self.head_mix, self.head_mix_k)
-        if len({h.num_classes for h in heads}) != 1:
-            raise ValueError('head_one, head_mix and head_mix_k must have '
-                             'the same num_classes, got '
-                             f'{[h.num_classes for h in heads]}')
-        if tuple(self.head_mix.fc.weight.shape) != tuple(
-                self.head_mix_k.fc.weight.shape):
-            raise ValueError('head_mix_k must have the shape of head_mix')
-        with probing(self.backbone):
-            feats = self.backbone(torch.zeros(2, 3, 64, 64))
-        check_mixer_in_channels(feats[0], self.mixer, self.mask_layer)
-        head_in = self.head_one.fc.in_features
-        if feats[-1].size(1) != head_in:
-            raise ValueError(
-                f'the backbone gives {feats[-1].size(1)} channels but '
-                f'head_one.in_channels={head_in}; set the heads\' '
-                f'in_channels={feats[-1].size(1)}')
 
     # ------------------------------------------------------------------ #
     # features                                                           #
@@ -244,21 +227,23 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             **mixer_losses)
 
     def branch_loss(self, backbone: nn.Module, head: nn.Module,
-                    images: torch.Tensor,
-                    target: torch.Tensor) -> torch.Tensor:
-        """Loss of ``head`` on the pooled last stage of ``backbone``.
-
-        A classifier-branch term of :meth:`loss`: what a vanilla step
-        computes (``step_cost.py --breakdown`` times it).
+                    images: torch.Tensor, target: torch.Tensor,
+                    checkpoint: bool = False) -> torch.Tensor:
+        """Loss of ``head`` (its own loss module, fp32 logits) on the pooled
+        last stage of ``backbone``: one term of :meth:`loss`.
 
         Args:
             backbone (nn.Module): The encoder.
             head (nn.Module): A head of this model.
             images (Tensor): ``(N, 3, H, W)``.
             target (Tensor): Labels ``(N, )`` or soft targets.
+            checkpoint (bool): Recompute the encoder's activations in
+                backward. Defaults to False.
         """
-        return self._head_loss(head, head(self._pooled(backbone, images)),
-                               target)
+        feats = checkpointed_forward(backbone, images) if checkpoint else \
+            backbone(images)
+        logits = head(self.neck(feats[-1:])).float()
+        return head.loss_module(logits, target, avg_factor=logits.size(0))
 
     def mixer_branch(self, inputs: torch.Tensor, feat: torch.Tensor,
                      labels: torch.Tensor, index: torch.Tensor,
@@ -266,9 +251,8 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         """The losses that train the Mixer, for one pairing.
 
         The Mixer mixes ``inputs`` with ``inputs[index]`` from the stage
-        maps ``feat``; the frozen momentum encoder (checkpointed if
-        ``checkpoint_mixer_branch``) and ``head_mix_k`` classify the
-        mixture. Used by :meth:`loss` and ``step_cost.py --breakdown``.
+        maps ``feat``; the frozen momentum encoder and ``head_mix_k``
+        classify the mixture. ``step_cost.py --breakdown`` times it.
 
         Args:
             inputs (Tensor): ``(N, 3, H, W)``.
@@ -281,23 +265,13 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             dict[str, Tensor]: ``loss_mix_k`` and ``loss_mask``.
         """
         mask = self.mixer(feat, feat[index], lam, tuple(inputs.shape[-2:]))
-        mixed = mix_images(inputs, index, mask)
-        if self.checkpoint_mixer_branch:
-            last = checkpointed_forward(self.backbone_k, mixed)[-1:]
-        else:
-            last = self.backbone_k(mixed)[-1:]
-        logits = self.head_mix_k(self.neck(last))
         target = mixup_target(labels, index, lam, self.num_classes)
         return dict(
-            loss_mix_k=self._head_loss(self.head_mix_k, logits, target),
+            loss_mix_k=self.branch_loss(
+                self.backbone_k, self.head_mix_k,
+                mix_images(inputs, index, mask), target,
+                self.checkpoint_mixer_branch),
             loss_mask=self.mask_loss(mask, lam))
-
-    @staticmethod
-    def _head_loss(head: nn.Module, logits: torch.Tensor,
-                   target: torch.Tensor) -> torch.Tensor:
-        """The head's own loss module on fp32 logits."""
-        return head.loss_module(
-            logits.float(), target, avg_factor=logits.size(0))
 
     def _classifier_mask(self, mask: torch.Tensor,
                          lam: float) -> torch.Tensor:

@@ -10,8 +10,9 @@ from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
 from .momentum_modules_mixin import MomentumModulesMixin
 from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
                                    guarded_train_step)
-from .stage_forward import (check_mixer_in_channels, check_stage_out_indices,
-                            forward_to_stage, probing)
+from .stage_forward import (check_classifier_parts, check_mixer_in_channels,
+                            check_stage_out_indices, forward_to_stage,
+                            probing)
 
 __all__ = [
     'mix_images', 'mixup_target', 'random_pairing', 'forward_to_stage',
@@ -19,6 +20,7 @@ __all__ = [
     'momentum_update_', 'copy_online_to_momentum_', 'loads_whole_model',
     'NonFiniteLossGuard', 'check_nonfinite_mode', 'guarded_train_step',
     'check_stage_out_indices', 'check_mixer_in_channels', 'probing',
+    'check_classifier_parts',
     'MomentumModulesMixin', 'MixPair', 'mixed_infonce', 'kmeans',
     'pca_whiten', 'inverse_frequency_weights', 'checkpointed_forward'
 ]

@@ -43,6 +43,34 @@ def check_mixer_in_channels(stage: torch.Tensor, mixer: nn.Module,
             f'{stage.size(1)}')
 
 
+def check_classifier_parts(backbone: nn.Module, mixer: nn.Module,
+                           mask_layer: int, heads: dict) -> None:
+    """Refuse a Mixer or heads that do not fit the backbone (build time).
+
+    Args:
+        backbone (nn.Module): The backbone; outputs (stage, last stage).
+        mixer (nn.Module): The Mixer reading ``mask_layer``.
+        mask_layer (int): 0-based stage read by the Mixer.
+        heads (dict[str, nn.Module]): Linear heads by name; the first reads
+            the pooled last stage, all must share its weight shape.
+    """
+    (first, head), *others = heads.items()
+    for name, other in others:
+        if other.fc.weight.shape != head.fc.weight.shape:
+            raise ValueError(
+                f'{name} must have the num_classes and in_channels of '
+                f'{first}: fc weights {tuple(other.fc.weight.shape)} vs '
+                f'{tuple(head.fc.weight.shape)}')
+    with probing(backbone):
+        feats = backbone(torch.zeros(2, 3, 64, 64))
+    check_mixer_in_channels(feats[0], mixer, mask_layer)
+    if feats[-1].size(1) != head.fc.in_features:
+        raise ValueError(
+            f'the backbone gives {feats[-1].size(1)} channels but '
+            f'{first}.in_channels={head.fc.in_features}; set the heads\' '
+            f'in_channels={feats[-1].size(1)}')
+
+
 def check_stage_out_indices(backbone: dict, mask_layer: int) -> None:
     """Refuse a backbone config that does not give the Mixer's stage first.
 

@@ -33,17 +33,17 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 TINY = osp.join(ROOT, 'tests', 'data', 'samix_tiny_synthetic.py')
 SAMIXP = osp.join(ROOT, 'configs', 'samixp',
-                  'resnet18-w32_samixp_1xb64-15e_synthetic-shapes.py')
+                  'resnet18-w32_1xb64-samixp-15e_synthetic-shapes.py')
 # normalisation of the synthetic configs, and ImageNet's (CUB's)
 SYN = dict(mean=[126.4, 126.7, 127.7], std=[60.4, 60.7, 61.1])
 IMNET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
 # the SAMix config each SAMix^P config takes its Mixer from
 SOURCES = {
-    'resnet18-w32_samixp_1xb64-15e_synthetic-shapes.py':
+    'resnet18-w32_1xb64-samixp-15e_synthetic-shapes.py':
     'samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py',
-    'resnet18-w32_samixp-cutmix_1xb64-15e_synthetic-shapes.py':
+    'resnet18-w32_1xb64-samixp-cutmix-15e_synthetic-shapes.py':
     'samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py',
-    'resnet50_samixp-cifar100-r18_1xb16-200e_cub200.py':
+    'resnet50_1xb16-samixp-cifar100-r18-200e_cub200.py':
     'samix/samix_resnet18_1xb100-400e_cifar100.py',
 }
 

@@ -207,10 +207,11 @@ def test_head_shape_messages():
 
     cases = [
         (dict(head_mix=head(NUM_CLASSES + 1, 128)),
-         'head_one, head_mix and head_mix_k must have the same num_classes,'
-         f' got {[NUM_CLASSES, NUM_CLASSES + 1, NUM_CLASSES]}'),
+         'head_mix must have the num_classes and in_channels of head_one: '
+         f'fc weights ({NUM_CLASSES + 1}, 128) vs ({NUM_CLASSES}, 128)'),
         (dict(head_mix_k=head(NUM_CLASSES, 64)),
-         'head_mix_k must have the shape of head_mix'),
+         'head_mix_k must have the num_classes and in_channels of head_one: '
+         f'fc weights ({NUM_CLASSES}, 64) vs ({NUM_CLASSES}, 128)'),
         (dict(head_one=head(NUM_CLASSES, 64), head_mix=head(NUM_CLASSES, 64),
               head_mix_k=head(NUM_CLASSES, 64)),
          "the backbone gives 128 channels but head_one.in_channels=64; set "

@@ -1,8 +1,9 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """ClusterMixLoss (SAMix-C): values, gradients, messages and arguments.
 
-In SAMixMoCo, with the pseudo-label hook:
-tests/test_models/test_selfsup/test_samix_c.py.
+In SAMixMoCo: tests/test_models/test_selfsup/test_samix_c.py; the
+pseudo-label hook: tests/test_engine/test_hooks/
+test_cluster_pseudo_label_hook.py.
 """
 import numpy as np
 import pytest

@@ -75,7 +75,8 @@ from samix_mm.utils import register_all_modules
 from test_samix_moco_pipeline import CFG_DIR, NARROW, SAMIX_I  # noqa: E402
 
 register_all_modules()
-MOCO = osp.join(CFG_DIR, 'mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py')
+MOCO = osp.join(CFG_DIR, '..', 'mocov2',
+                'mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py')
 STEPS, BATCH, QUEUE = 60, 32, 256
 NUM_TRAIN, NUM_EVAL = 512, 256
 FULL = QUEUE // BATCH  # steps until the queue holds only real keys

@@ -13,9 +13,13 @@ from samix_mm.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
-PRETRAIN = sorted(glob.glob(osp.join(ROOT, 'configs', 'samix_moco', '*.py')))
-DATA = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', 'datasets',
-                                 'selfsup', '*.py')))
+PRETRAIN = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'samix_moco', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'mocov2', '*.py')))
+# the dataset files (mocov2_views.py is the fragment they share)
+DATA = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '_base_',
+                                            'datasets', 'selfsup', '*.py'))
+              if not p.endswith('mocov2_views.py'))
 register_all_modules()
 BUILT = set()  # encoders already built: build each architecture once
 

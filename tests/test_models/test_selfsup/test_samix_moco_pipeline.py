@@ -28,7 +28,7 @@ SAMIX_C = osp.join(
     CFG_DIR, 'samix-c-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py')
 LINEAR = osp.join(
     CFG_DIR, 'benchmarks',
-    'resnet18-w32_linear-1xb64-steplr-30e_synthetic-shapes.py')
+    'resnet18-w32_1xb64-linear-steplr-30e_synthetic-shapes.py')
 NARROW = [
     'model.backbone.base_channels=16', 'model.neck.in_channels=128',
     'model.neck.hid_channels=128', 'model.mixer.in_channels=64',

@@ -1,9 +1,9 @@
-# Pre-training step of the detection-transfer demo (README.md): SAMix with
-# the torchvision-style ResNet-50 of the ImageNet configs on the built-in
-# SyntheticShapes data at 64 px, one short epoch (8 iterations) on the
-# CPU, lr 0.02 -> 0 for batch 16. It is no benchmark; it makes a real
-# ResNet-50 samix_mm checkpoint (`backbone.*`: online encoder,
-# `backbone_k.*`: momentum encoder) to convert.
+# Pre-training step of the detection-transfer demo
+# (configs/detection/README.md): SAMix with the torchvision-style ResNet-50
+# of the ImageNet configs on the built-in SyntheticShapes data at 64 px, one
+# short epoch (8 iterations) on the CPU, lr 0.02 -> 0 for batch 16. It is
+# no benchmark; it makes a real ResNet-50 samix_mm checkpoint (`backbone.*`:
+# online encoder, `backbone_k.*`: momentum encoder) to convert.
 _base_ = [
     '../_base_/models/samix_resnet50_in1k.py',
     '../_base_/datasets/synthetic_shapes_bs64.py',

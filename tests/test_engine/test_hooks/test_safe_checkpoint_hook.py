@@ -22,8 +22,7 @@ from samix_mm.utils import (CorruptCheckpointError, UnsafeCheckpointError,
                             from_plain_message_hub, register_safe_loader,
                             safe_load, to_plain_message_hub)
 from samix_mm.utils.safe_checkpoint import NUMPY_SAFE_GLOBALS
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from hook_runs import ROOT
 
 
 class PairDataset(Dataset):
@@ -311,5 +310,5 @@ def test_register_safe_loader_is_idempotent():
 def test_no_blanket_unsafe_load():
     command = ['git', 'grep', '--untracked', '-n', '-E']
     command += ['weights_only *= *False', '--', '*.py']
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1, result.stdout

@@ -13,7 +13,6 @@ import torch
 from matplotlib import colormaps
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 from mmengine.visualization import BaseVisBackend
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
@@ -28,9 +27,8 @@ from samix_mm.visualization import (cell_box, cell_size_of, class_names,
                                     normalization_of, picture_size,
                                     row_titles)
 from samix_mm.visualization.mix_grid import MASK_CMAP, PAD
+from hook_runs import TINY, build_runner, tiny_samix_cfg
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = osp.join(ROOT, 'tests', 'data', 'samix_tiny_synthetic.py')
 MEAN, STD = [126.4, 126.7, 127.7], [60.4, 60.7, 61.1]
 
 
@@ -230,24 +228,19 @@ class LossRecorder(Hook):
 
 def short_run(work_dir, with_hook):
     """4 iterations (2 epochs x 2) of the tiny config, in this process."""
-    cfg = Config.fromfile(TINY)
-    cfg.work_dir = str(work_dir)
-    cfg.experiment_name = f'vis_{with_hook}_{osp.basename(work_dir)}'
-    cfg.train_dataloader.dataset.num_samples = 32
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=100)
-    cfg.default_hooks.checkpoint = None
-    cfg.custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.9999)]
+    custom_hooks = [dict(type='SAMixMomentumHook', end_momentum=0.9999)]
+    if with_hook:
+        custom_hooks.append(
+            dict(type='MixerVisualizationHook', interval=3, num_samples=4,
+                 lam=0.4))
+    cfg = tiny_samix_cfg(work_dir, custom_hooks,
+                         f'vis_{with_hook}_{osp.basename(work_dir)}')
     cfg.visualizer.vis_backends = [
         dict(type='LocalVisBackend'),
         dict(type='RecordingVisBackend')
     ]
-    if with_hook:
-        cfg.custom_hooks.append(
-            dict(type='MixerVisualizationHook', interval=3, num_samples=4,
-                 lam=0.4))
-    runner = Runner.from_cfg(cfg)
     recorder = LossRecorder()
-    runner.register_hook(recorder, priority='LOWEST')
+    runner = build_runner(cfg, [(recorder, 'LOWEST')])
     runner.train()
     return runner, recorder.losses
 
@@ -258,7 +251,7 @@ def test_hook_writes_pictures_and_keeps_training_identical(
     display = SAMixClassifier.mix_for_display
 
     def greedy_display(self, inputs, lam=0.5):
-        # a Mixer that draws random numbers (e.g. a list of lam_mul_k)
+        # a Mixer that draws random numbers
         random.random(), np.random.rand(), torch.rand(1)
         return display(self, inputs, lam)
 

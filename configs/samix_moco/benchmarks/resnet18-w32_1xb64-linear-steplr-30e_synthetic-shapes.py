@@ -1,11 +1,12 @@
 # Linear evaluation on the built-in SyntheticShapes data of a backbone
 # pre-trained by ../samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py (or
-# its MoCo v2 baseline): frozen CIFAR-stem ResNet-18 (w32, all four stages
-# frozen, BN in eval), GAP + Linear(256 -> 10). The MoCo recipe
-# (docs/algorithm.md#evaluation-and-transfer: SGD momentum 0.9, no weight
-# decay, steps at 60 % / 80 %) on a demo budget of 30 epochs. lr 0.1 is our
-# choice: the GAP features of this narrow CIFAR-stem net have norms around 10,
-# and lr 1.0 (STL-10) or 30 (ImageNet) make the linear head diverge.
+# its MoCo v2 baseline in configs/mocov2/): frozen CIFAR-stem ResNet-18
+# (w32, all four stages frozen, BN in eval), GAP + Linear(256 -> 10). The
+# MoCo recipe (docs/algorithm.md#evaluation-and-transfer: SGD momentum 0.9,
+# no weight decay, steps at 60 % / 80 %) on a demo budget of 30 epochs.
+# lr 0.1 is our choice: the GAP features of this narrow CIFAR-stem net have
+# norms around 10, and lr 1.0 (STL-10) or 30 (ImageNet) make the linear
+# head diverge.
 # Export the backbone first (W = work_dirs/samix-mocov2_resnet18-w32_
 # 1xb64-20e_synthetic-shapes):
 #   python tools/model_converters/extract_backbone.py \

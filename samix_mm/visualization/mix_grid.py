@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+from samix_mm.models.utils import forward_to_stage, mix_images
 from samix_mm.utils.rng_state import get_rng_state, set_rng_state
 
 #: Smallest side of a drawn cell in pixels; images are enlarged by an
@@ -147,6 +148,41 @@ def untouched(model: nn.Module) -> Iterator[None]:
         set_rng_state(rng_state)
 
 
+def has_mixer(model: nn.Module) -> bool:
+    """Whether ``model`` has what :func:`mixer_display` reads: a Mixer, a
+    momentum encoder ``backbone_k`` and the ``mask_layer`` it reads."""
+    return all(hasattr(model, name)
+               for name in ('mixer', 'backbone_k', 'mask_layer'))
+
+
+@torch.no_grad()
+def mixer_display(model: nn.Module, inputs: torch.Tensor,
+                  lam: float = 0.5) -> dict:
+    """The Mixer's mix of each image with its neighbour, for display.
+
+    As the SAMix models mix in training (raw Mixer mask, without the
+    ``lam_margin`` fallback), but sample i is paired with sample i - 1
+    (cyclic) and λ is given; no gradient. Run it in eval mode (e.g.
+    inside :func:`untouched`) to leave the BN statistics be.
+
+    Args:
+        model (nn.Module): A model for which :func:`has_mixer` holds
+            (SAMixClassifier, SAMixMoCo).
+        inputs (Tensor): Normalised images of shape ``(N, 3, H, W)``.
+        lam (float): The mixing ratio λ. Defaults to 0.5.
+
+    Returns:
+        dict: ``a``, ``b`` (partners) and ``mixed`` of shape
+        ``(N, 3, H, W)``, ``mask`` ``(N, 2, H, W)`` (channel 0 weighs
+        ``a``) and ``lam``.
+    """
+    index = torch.arange(inputs.size(0), device=inputs.device).roll(1)
+    feat = forward_to_stage(model.backbone_k, inputs, model.mask_layer)
+    mask = model.mixer(feat, feat[index], lam, tuple(inputs.shape[-2:]))
+    return dict(a=inputs, b=inputs[index], mask=mask, lam=float(lam),
+                mixed=mix_images(inputs, index, mask))
+
+
 def mix_batch(model: nn.Module,
               data_batch: dict,
               num_samples: int = 8,
@@ -154,12 +190,12 @@ def mix_batch(model: nn.Module,
     """The Mixer's masks for the first samples of a raw data batch.
 
     The samples go through ``model.data_preprocessor`` (as in testing) and
-    ``model.mix_for_display``, inside :func:`untouched`.
+    :func:`mixer_display`, inside :func:`untouched`.
 
     Args:
-        model (nn.Module): An unwrapped model with ``mix_for_display``
-            (e.g. :class:`SAMixClassifier`) and the data preprocessor it
-            was trained with.
+        model (nn.Module): An unwrapped model with a Mixer
+            (:func:`has_mixer`) and the data preprocessor it was trained
+            with.
         data_batch (dict): A batch from the dataloader, with ``inputs``
             and optionally ``data_samples``.
         num_samples (int): Samples to mix, at most the batch size.
@@ -167,19 +203,20 @@ def mix_batch(model: nn.Module,
         lam (float): The mixing ratio λ. Defaults to 0.5.
 
     Returns:
-        dict: The output of ``mix_for_display`` (``a``, ``b``, ``mask``,
+        dict: The output of :func:`mixer_display` (``a``, ``b``, ``mask``,
         ``mixed``, ``lam``) with ``label_a`` and ``label_b``, the labels of
         the samples and of their partners (None without labels).
     """
-    if not hasattr(model, 'mix_for_display'):
-        raise TypeError(f'{type(model).__name__} has no mix_for_display(); '
-                        'mixed samples can be drawn for SAMixClassifier')
+    if not has_mixer(model):
+        raise TypeError(f'{type(model).__name__} has no Mixer to draw; '
+                        'mixed samples can be drawn for SAMixClassifier and '
+                        'SAMixMoCo models')
     head = {key: value[:num_samples] for key, value in data_batch.items()}
     with untouched(model):
         inputs = model.data_preprocessor(head, False)['inputs']
-        mix = model.mix_for_display(inputs, lam)
+        mix = mixer_display(model, inputs, lam)
     labels = gt_labels(head.get('data_samples'))
-    # mix_for_display pairs sample i with sample i - 1 (cyclic)
+    # mixer_display pairs sample i with sample i - 1 (cyclic)
     partners = None if labels is None else labels[-1:] + labels[:-1]
     return dict(mix, label_a=labels, label_b=partners)
 

@@ -16,7 +16,6 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from samix_mm.engine.hooks import MixerVisualizationHook
-from samix_mm.models.classifiers import SAMixClassifier
 from samix_mm.utils import register_all_modules
 from samix_mm.visualization import mix_grid, picture_size, row_titles
 
@@ -62,16 +61,15 @@ def run_tool(monkeypatch, *args):
 
 @pytest.fixture
 def displayed(monkeypatch):
-    """Every ``mix_for_display`` result, in call order."""
+    """Every ``mixer_display`` result, in call order."""
     calls = []
-    display = SAMixClassifier.mix_for_display
+    display = mix_grid.mixer_display
 
-    def recording_display(self, inputs, lam=0.5):
-        calls.append(display(self, inputs, lam))
+    def recording_display(model, inputs, lam=0.5):
+        calls.append(display(model, inputs, lam))
         return calls[-1]
 
-    monkeypatch.setattr(SAMixClassifier, 'mix_for_display',
-                        recording_display)
+    monkeypatch.setattr(mix_grid, 'mixer_display', recording_display)
     return calls
 
 

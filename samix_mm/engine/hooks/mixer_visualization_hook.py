@@ -9,8 +9,8 @@ from mmpretrain.utils import get_ori_model
 from torch import nn
 
 from samix_mm.registry import HOOKS
-from samix_mm.visualization import (class_names, mixed_batch_grid,
-                                    write_picture)
+from samix_mm.visualization import (class_names, has_mixer,
+                                    mixed_batch_grid, write_picture)
 
 
 @HOOKS.register_module()
@@ -64,10 +64,11 @@ class MixerVisualizationHook(Hook):
     @staticmethod
     def _model(runner: Runner) -> nn.Module:
         model = get_ori_model(runner.model)
-        if not hasattr(model, 'mix_for_display'):
+        if not has_mixer(model):
             raise TypeError(
-                f'MixerVisualizationHook needs a model with mix_for_display '
-                f'(e.g. SAMixClassifier); {type(model).__name__} has none')
+                f'MixerVisualizationHook needs a model with a Mixer '
+                f'(SAMixClassifier, SAMixMoCo); {type(model).__name__} has '
+                'none')
         return model
 
     def before_train(self, runner: Runner) -> None:

@@ -280,30 +280,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             return constant_mask(mask, lam)
         return mask
 
-    @torch.no_grad()
-    def mix_for_display(self, inputs: torch.Tensor,
-                        lam: float = 0.5) -> dict:
-        """The Mixer's mix of each image with its neighbour, for display.
-
-        As in :meth:`loss` (raw Mixer mask, without the ``lam_margin``
-        fallback), but sample i is paired with sample i - 1 (cyclic) and λ
-        is given. Call it in eval mode to leave the BN statistics be.
-
-        Args:
-            inputs (Tensor): Normalised images of shape ``(N, 3, H, W)``.
-            lam (float): The mixing ratio λ. Defaults to 0.5.
-
-        Returns:
-            dict: ``a``, ``b`` (partners) and ``mixed`` of shape
-            ``(N, 3, H, W)``, ``mask`` ``(N, 2, H, W)`` (channel 0 weighs
-            ``a``) and ``lam``.
-        """
-        index = torch.arange(inputs.size(0), device=inputs.device).roll(1)
-        feat = forward_to_stage(self.backbone_k, inputs, self.mask_layer)
-        mask = self.mixer(feat, feat[index], lam, tuple(inputs.shape[-2:]))
-        return dict(a=inputs, b=inputs[index], mask=mask, lam=float(lam),
-                    mixed=mix_images(inputs, index, mask))
-
     # ------------------------------------------------------------------ #
     # inference                                                          #
     # ------------------------------------------------------------------ #

@@ -1,5 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
-"""The mix grid, ``SAMixClassifier.mix_for_display`` and the hook."""
+"""The mix grid, ``mixer_display`` and the hook."""
 import copy
 import os
 import os.path as osp
@@ -26,6 +26,7 @@ from samix_mm.visualization import (cell_box, cell_size_of, class_names,
                                     denormalize, draw_mix_grid, mix_batch,
                                     normalization_of, picture_size,
                                     row_titles)
+from samix_mm.visualization import mix_grid
 from samix_mm.visualization.mix_grid import MASK_CMAP, PAD
 from hook_runs import TINY, build_runner, tiny_samix_cfg
 
@@ -125,7 +126,7 @@ def tiny_cfg():
     return Config.fromfile(TINY)
 
 
-def test_mix_for_display_mixes_like_the_classifier(tiny_cfg):
+def test_mixer_display_mixes_like_the_classifier(tiny_cfg):
     model = MODELS.build(copy.deepcopy(tiny_cfg.model))
     model.eval()
     assert isinstance(model, SAMixClassifier)
@@ -133,7 +134,7 @@ def test_mix_for_display_mixes_like_the_classifier(tiny_cfg):
     bn = model.backbone_k.bn1.running_mean.clone()
     before = (random.getstate(), np.random.get_state()[1].copy(),
               torch.get_rng_state())
-    out = model.mix_for_display(inputs, lam=0.3)
+    out = mix_grid.mixer_display(model, inputs, lam=0.3)
 
     assert out['lam'] == 0.3
     assert torch.equal(out['a'], inputs)
@@ -185,7 +186,7 @@ def test_mix_batch_leaves_model_and_rng_untouched(tiny_cfg):
     assert torch.equal(model.backbone_k.bn1.running_mean, bn)
     unlabelled = mix_batch(model, dict(inputs=batch['inputs']), 2)
     assert unlabelled['label_a'] is None and unlabelled['label_b'] is None
-    with pytest.raises(TypeError, match='no mix_for_display'):
+    with pytest.raises(TypeError, match='has no Mixer to draw'):
         mix_batch(nn.Linear(2, 2), batch)
 
 
@@ -194,7 +195,7 @@ def test_hook_arguments_and_model_check():
         with pytest.raises(ValueError):
             MixerVisualizationHook(**kwargs)
     runner = SimpleNamespace(model=nn.Linear(2, 2))
-    with pytest.raises(TypeError, match='needs a model with mix_for_display'):
+    with pytest.raises(TypeError, match='needs a model with a Mixer'):
         MixerVisualizationHook().before_train(runner)
 
 
@@ -248,14 +249,14 @@ def short_run(work_dir, with_hook):
 def test_hook_writes_pictures_and_keeps_training_identical(
         tmp_path, monkeypatch):
     register_all_modules()
-    display = SAMixClassifier.mix_for_display
+    display = mix_grid.mixer_display
 
-    def greedy_display(self, inputs, lam=0.5):
+    def greedy_display(model, inputs, lam=0.5):
         # a Mixer that draws random numbers
         random.random(), np.random.rand(), torch.rand(1)
-        return display(self, inputs, lam)
+        return display(model, inputs, lam)
 
-    monkeypatch.setattr(SAMixClassifier, 'mix_for_display', greedy_display)
+    monkeypatch.setattr(mix_grid, 'mixer_display', greedy_display)
     monkeypatch.setattr(RecordingVisBackend, 'images', [])
     runner, losses = short_run(tmp_path / 'with', True)
     vis_dir = osp.join(runner.work_dir, 'mix_vis')

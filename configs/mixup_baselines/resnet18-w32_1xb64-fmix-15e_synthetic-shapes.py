@@ -1,0 +1,7 @@
+# FMix baseline on the built-in SyntheticShapes data: the CutMix config of
+# this folder (same half-width backbone, data, budget and alpha) with FMix
+# (samix_mm.models.batch_augments.FMix) as the batch augment.
+_base_ = './resnet18-w32_1xb64-cutmix-15e_synthetic-shapes.py'
+model = dict(
+    train_cfg=dict(augments=dict(
+        _delete_=True, type='FMix', alpha=0.2, decay_power=3.0)))

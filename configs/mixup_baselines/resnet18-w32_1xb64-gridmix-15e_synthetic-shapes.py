@@ -1,0 +1,8 @@
+# GridMix baseline on the built-in SyntheticShapes data: the CutMix config
+# of this folder (same half-width backbone, data, budget and alpha) with
+# GridMix (samix_mm.models.batch_augments.GridMix, 4 x 4 random cells) as
+# the batch augment.
+_base_ = './resnet18-w32_1xb64-cutmix-15e_synthetic-shapes.py'
+model = dict(
+    train_cfg=dict(augments=dict(
+        _delete_=True, type='GridMix', alpha=0.2, n_holes=4)))

@@ -49,6 +49,10 @@ CONFIGS = dict(
     vanilla='configs/mixup_baselines/resnet18_1xb100-400e_cifar100.py',
     mixup='configs/mixup_baselines/resnet18_1xb100-mixup-400e_cifar100.py',
     cutmix='configs/mixup_baselines/resnet18_1xb100-cutmix-400e_cifar100.py',
+    fmix='configs/mixup_baselines/resnet18_1xb100-fmix-400e_cifar100.py',
+    gridmix='configs/mixup_baselines/resnet18_1xb100-gridmix-400e_cifar100.py',
+    saliencymix='configs/mixup_baselines/'
+    'resnet18_1xb100-saliencymix-400e_cifar100.py',
     automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
     samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py')
 #: SAMix with another loss for the Mixer (``head_mix_k.loss``).

@@ -75,7 +75,9 @@ LOADERS = ('LoadImageChecked', 'LoadImageFromFile')
 LIVE = set()
 #: Relative cost of one epoch (GPU, launch-bound; benchmarks/RESULTS.md,
 #: step cost on an H200): longest runs start first when --jobs is short.
+#: FMix, GridMix, SaliencyMix: not measured there, scheduled like CutMix.
 COST = dict(vanilla=1., mixup=1.05, cutmix=1.03, resizemix=1.05,
+            fmix=1.03, gridmix=1.03, saliencymix=1.03,
             automix=2.13, samix=2.31)
 
 

@@ -17,8 +17,10 @@ partners' shares sum to 1 per pixel; above 0.5 when objects are kept at
 the expense of backgrounds).
 
 Methods: Mixup (constant mask), CutMix (mmpretrain's box sampling and
-λ correction), and each given SAMix/AutoMix checkpoint (its trained
-Mixer, fed by its momentum encoder, as in training).
+λ correction), FMix, GridMix and SaliencyMix (samix_mm's batch augments:
+their masks and label weights = the actual areas) and each given
+SAMix/AutoMix checkpoint (its trained Mixer, fed by its momentum encoder,
+as in training).
 
 Example::
 
@@ -41,6 +43,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from samix_mm.datasets import SyntheticShapes  # noqa: E402
+from samix_mm.models.batch_augments import (FMix, GridMix,  # noqa: E402
+                                            SaliencyMix)
 from samix_mm.models.utils import forward_to_stage  # noqa: E402
 from samix_mm.registry import MODELS  # noqa: E402
 from samix_mm.utils import register_all_modules  # noqa: E402
@@ -76,6 +80,25 @@ def cutmix_masks(num: int, size: int, lam: float, rng: np.random.Generator):
         lams[i] = lam_i
     masks[:, 1] = 1 - masks[:, 0]
     return masks, lams
+
+
+def augment_masks(inputs: torch.Tensor, pair: torch.Tensor, lam: float):
+    """Masks (N, 2, H, W) and label weights of a (N, ) of the FMix, GridMix
+    and SaliencyMix batch augments for the pairs ``(i, pair[i])``."""
+    num, size = inputs.size(0), tuple(inputs.shape[-2:])
+    out = {}
+    for name, mask in (
+            ('fmix', FMix(alpha=0.2).make_mask(num, size, lam)),
+            ('gridmix', GridMix(alpha=0.2).make_mask(num, size, lam, 4))):
+        out[name] = (torch.cat([mask, 1 - mask], dim=1),
+                     mask.mean(dim=(1, 2, 3)))
+    y1, y2, x1, x2 = SaliencyMix(alpha=0.2).saliency_boxes(inputs[pair], lam)
+    mask = torch.ones(num, 1, *size)
+    for i in range(num):  # the partner's salient box replaces a's pixels
+        mask[i, 0, y1[i]:y2[i], x1[i]:x2[i]] = 0.
+    out['saliencymix'] = (torch.cat([mask, 1 - mask], dim=1),
+                          mask.mean(dim=(1, 2, 3)))
+    return out
 
 
 def evaluate(kept: np.ndarray, weight: np.ndarray) -> dict:
@@ -118,7 +141,8 @@ def main() -> None:
                                **cfg.data_preprocessor))
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
-    kept = {m: [] for m in ['mixup', 'cutmix', *models]}
+    kept = {m: [] for m in ['mixup', 'cutmix', 'fmix', 'gridmix',
+                            'saliencymix', *models]}
     weight = {m: [] for m in kept}
     for start in range(0, args.num_images, args.batch):
         idx = range(start, min(start + args.batch, args.num_images))
@@ -137,6 +161,7 @@ def main() -> None:
                            torch.full((num, ), lam))}
         masks['mixup'][0][:, 1] = 1 - lam
         masks['cutmix'] = cutmix_masks(num, size, lam, rng)
+        masks.update(augment_masks(inputs, pair, lam))
         with torch.no_grad():
             for name, model in models.items():
                 feat = forward_to_stage(model.backbone_k, inputs,

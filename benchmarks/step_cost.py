@@ -64,6 +64,12 @@ SETTINGS = {
             'resnet18_1xb100-mixup-400e_cifar100.py',
             cutmix='configs/mixup_baselines/'
             'resnet18_1xb100-cutmix-400e_cifar100.py',
+            fmix='configs/mixup_baselines/'
+            'resnet18_1xb100-fmix-400e_cifar100.py',
+            gridmix='configs/mixup_baselines/'
+            'resnet18_1xb100-gridmix-400e_cifar100.py',
+            saliencymix='configs/mixup_baselines/'
+            'resnet18_1xb100-saliencymix-400e_cifar100.py',
             automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
             samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py',
             # the Mixup classifier, its batches mixed by the frozen Mixer
@@ -77,6 +83,9 @@ SETTINGS = {
             vanilla=None,  # mmpretrain ResNet-50 classifier, built below
             mixup=dict(type='Mixup', alpha=0.2),
             cutmix=dict(type='CutMix', alpha=1.0),
+            fmix=dict(type='FMix', alpha=0.2),
+            gridmix=dict(type='GridMix', alpha=0.2),
+            saliencymix=dict(type='SaliencyMix', alpha=0.2),
             automix='configs/automix/automix_resnet50_4xb64-100e_in1k.py',
             samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py',
             samixp=(None, 'configs/samix/samix_resnet50_4xb64-100e_in1k.py'))),

@@ -1,6 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """FMix: mixing by thresholded low-frequency Fourier masks."""
-import math
 from typing import Tuple
 
 import numpy as np
@@ -8,14 +7,7 @@ import torch
 from mmpretrain.models.utils.batch_augments import Mixup
 
 from samix_mm.registry import BATCH_AUGMENTS
-from ..utils import random_pairing
-
-
-def _is_positive(value) -> bool:
-    """Whether ``value`` is a finite real number > 0 (bools excluded)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return 0 < value < math.inf
+from ..utils import is_positive_number, random_pairing
 
 
 @BATCH_AUGMENTS.register_module()
@@ -72,9 +64,9 @@ class FMix(Mixup):
     """
 
     def __init__(self, alpha: float, decay_power: float = 3.0):
-        if not _is_positive(alpha):
+        if not is_positive_number(alpha):
             raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
-        if not _is_positive(decay_power):
+        if not is_positive_number(decay_power):
             raise ValueError(
                 f'decay_power must be a number > 0, got {decay_power!r}')
         super().__init__(alpha=float(alpha))

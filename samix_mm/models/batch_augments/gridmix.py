@@ -1,6 +1,5 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """GridMix: mixing by a random grid of cells taken from the partner."""
-import math
 from typing import Sequence, Tuple, Union
 
 import numpy as np
@@ -8,14 +7,7 @@ import torch
 from mmpretrain.models.utils.batch_augments import Mixup
 
 from samix_mm.registry import BATCH_AUGMENTS
-from ..utils import random_pairing
-
-
-def _is_positive(value) -> bool:
-    """Whether ``value`` is a finite real number > 0 (bools excluded)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return 0 < value < math.inf
+from ..utils import is_positive_number, random_pairing
 
 
 def _holes_range(n_holes: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -81,7 +73,7 @@ class GridMix(Mixup):
     """
 
     def __init__(self, alpha: float, n_holes: Union[int, Sequence[int]] = 4):
-        if not _is_positive(alpha):
+        if not is_positive_number(alpha):
             raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
         super().__init__(alpha=float(alpha))
         self.n_holes = _holes_range(n_holes)

@@ -9,14 +9,7 @@ import torch.nn.functional as F
 from mmpretrain.models.utils.batch_augments import CutMix
 
 from samix_mm.registry import BATCH_AUGMENTS
-from ..utils import random_pairing
-
-
-def _is_positive(value) -> bool:
-    """Whether ``value`` is a finite real number > 0 (bools excluded)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return 0 < value < math.inf
+from ..utils import is_positive_number, random_pairing
 
 
 def _gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -102,18 +95,18 @@ class SaliencyMix(CutMix):
                  saliency_size: Optional[int] = 64,
                  smooth_kernel: int = 5,
                  smooth_sigma: float = 8.0):
-        if not _is_positive(alpha):
+        if not is_positive_number(alpha):
             raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
         if saliency_size is not None and (
                 isinstance(saliency_size, bool)
                 or not isinstance(saliency_size, int) or saliency_size < 4):
             raise ValueError('saliency_size must be None or an int >= 4, got '
                              f'{saliency_size!r}')
-        if not (isinstance(smooth_kernel, int) and _is_positive(smooth_kernel)
+        if not (isinstance(smooth_kernel, int) and is_positive_number(smooth_kernel)
                 and smooth_kernel % 2 == 1):
             raise ValueError('smooth_kernel must be an odd int >= 1, got '
                              f'{smooth_kernel!r}')
-        if not _is_positive(smooth_sigma):
+        if not is_positive_number(smooth_sigma):
             raise ValueError(
                 f'smooth_sigma must be a number > 0, got {smooth_sigma!r}')
         super().__init__(alpha=float(alpha))

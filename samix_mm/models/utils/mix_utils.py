@@ -1,5 +1,7 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Pure helpers to pair, mix and label a batch."""
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -63,3 +65,15 @@ def mixup_target(labels: torch.Tensor, index: torch.Tensor, lam: float,
     """
     one_hot = F.one_hot(labels, num_classes).float()
     return lam * one_hot + (1. - lam) * one_hot[index]
+
+
+def is_positive_number(value) -> bool:
+    """Whether ``value`` is a finite real number > 0 (bools excluded): the
+    check of the batch augments' ``alpha`` and size arguments.
+
+    Args:
+        value: Any config value.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return 0 < value < math.inf

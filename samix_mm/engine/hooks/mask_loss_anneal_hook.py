@@ -14,7 +14,11 @@ class MaskLossAnnealHook(Hook):
 
     The weight goes from its configured value (e.g. 0.1) at iteration 0 to
     ``min_weight`` at the last iteration, as SAMix does on ImageNet-scale
-    data.
+    data. The base value is read once: a resumed run (a second
+    ``before_train``) keeps annealing from the configured weight. (This is
+    why it is not built on mmpretrain's ``WarmupParamHook``, which ramps
+    linearly up from 0 by epochs and re-reads its base at every
+    ``before_train``.)
 
     Args:
         min_weight (float): Weight at the end of training. Defaults to 0.

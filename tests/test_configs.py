@@ -54,6 +54,9 @@ def test_config_builds_and_trains_one_step(path):
     optim = build_optim_wrapper(model, optim_cfg)
     # small images keep it fast: 32 px for CIFAR stems, 64 px otherwise
     size = 32 if 'CIFAR' in cfg.model.backbone.type else 64
+    # a backbone that declares its input size runs at it (Swin-T refuses
+    # images whose stage maps are smaller than its 7x7 windows)
+    size = cfg.model.backbone.get('img_size', size)
     head = model_cfg.get('head_one', model_cfg.get('head'))
     inputs = list(torch.randint(0, 256, (4, 3, size, size),
                                 dtype=torch.uint8))

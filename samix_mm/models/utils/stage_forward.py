@@ -2,10 +2,14 @@
 """Run a backbone only up to the stage that a Mixer reads; build-time
 checks of the stages a Mixer and the heads read."""
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
+
+#: Side of the zero images of the build-time probe of a backbone that does
+#: not declare its input size.
+PROBE_SIZE = 64
 
 
 @contextmanager
@@ -26,15 +30,45 @@ def probing(module: nn.Module) -> Iterator[None]:
         module.train(was_training)
 
 
+def probe_size(backbone: nn.Module) -> Tuple[int, int]:
+    """(H, W) of the images of the build-time probe of ``backbone``.
+
+    A backbone with a patch embedding that declares its input size
+    (mmpretrain's VisionTransformer and SwinTransformer:
+    ``patch_embed.init_input_size``, 224 px for DeiT-S and Swin-T) is probed
+    at that size: Swin-T refuses inputs below 224 px, whose stage maps are
+    smaller than its windows. Any other backbone (ResNets, ConvNeXt) is
+    probed at :data:`PROBE_SIZE` px.
+
+    Args:
+        backbone (nn.Module): The backbone.
+
+    Returns:
+        tuple[int, int]: Height and width.
+    """
+    size = getattr(getattr(backbone, 'patch_embed', None), 'init_input_size',
+                   None)
+    if size is None:
+        return PROBE_SIZE, PROBE_SIZE
+    return int(size[0]), int(size[1])
+
+
 def check_mixer_in_channels(stage: torch.Tensor, mixer: nn.Module,
                             mask_layer: int) -> None:
-    """Refuse a Mixer whose ``in_channels`` differ from its stage's.
+    """Refuse a stage that is no 2-D map, or a Mixer whose ``in_channels``
+    differ from the stage's.
 
     Args:
         stage (Tensor): The backbone's output at ``mask_layer``.
         mixer (nn.Module): The Mixer (``in_channels``).
         mask_layer (int): 0-based stage read by the Mixer.
     """
+    if stage.dim() != 4:
+        raise ValueError(
+            f'the Mixer reads backbone output 0 (stage {mask_layer}) as an '
+            f'(N, C, h, w) map but it has shape {tuple(stage.shape)}; make '
+            'the backbone return maps (mmpretrain\'s VisionTransformer: '
+            "out_type='featmap'; ConvNeXt: gap_before_final_norm=False)")
     if stage.size(1) != mixer.in_channels:
         raise ValueError(
             f'the Mixer reads backbone stage {mask_layer} with '
@@ -62,7 +96,7 @@ def check_classifier_parts(backbone: nn.Module, mixer: nn.Module,
                 f'{first}: fc weights {tuple(other.fc.weight.shape)} vs '
                 f'{tuple(head.fc.weight.shape)}')
     with probing(backbone):
-        feats = backbone(torch.zeros(2, 3, 64, 64))
+        feats = backbone(torch.zeros(2, 3, *probe_size(backbone)))
     check_mixer_in_channels(feats[0], mixer, mask_layer)
     if feats[-1].size(1) != head.fc.in_features:
         raise ValueError(
@@ -86,7 +120,21 @@ def check_stage_out_indices(backbone: dict, mask_layer: int) -> None:
         raise ValueError(
             f'backbone.out_indices must be (mask_layer, last_stage) = '
             f'({mask_layer}, ...), got {out_indices or None}; set '
-            f'model.backbone.out_indices=({mask_layer}, 3)')
+            f'model.backbone.out_indices='
+            f'{_out_indices_hint(out_indices, mask_layer)}')
+
+
+def _out_indices_hint(out_indices: Sequence[int], mask_layer: int) -> str:
+    """The ``out_indices`` to suggest for a Mixer reading ``mask_layer``:
+    the config's last index if it lies after ``mask_layer``, else 3 (the
+    last stage of a 4-stage backbone) if that does."""
+    last: Optional[int] = out_indices[-1] if out_indices else None
+    if last is not None and last > mask_layer:
+        return f'({mask_layer}, {last})'
+    if mask_layer < 3:
+        return f'({mask_layer}, 3)'
+    return (f'({mask_layer}, LAST) with LAST the index of the last stage or '
+            'layer (11 for a 12-layer VisionTransformer)')
 
 
 def forward_to_stage(backbone: nn.Module, inputs: torch.Tensor,

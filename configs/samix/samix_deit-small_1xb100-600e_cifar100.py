@@ -1,0 +1,5 @@
+# SAMix, DeiT-S (224 px) on CIFAR-100, 600 epochs: the 200-epoch config
+# (samix_deit-small_1xb100-200e_cifar100.py) trained three times as long, as
+# the original's 600-epoch config. No reference number is quoted for it.
+_base_ = './samix_deit-small_1xb100-200e_cifar100.py'
+train_cfg = dict(max_epochs=600)

@@ -9,10 +9,3 @@ _base_ = [
 ]
 val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator
-custom_hooks = [
-    dict(type='SAMixMomentumHook', end_momentum=0.999999),
-    # clean BN statistics of the momentum encoder before every
-    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
-    dict(type='PreciseBNHook', num_samples=1024, interval=1,
-         priority='ABOVE_NORMAL'),
-]

@@ -1,16 +1,9 @@
 # mixup baseline on the built-in SyntheticShapes data, same
 # (half-width) backbone, data and budget as the SAMix demo
 # (configs/samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py).
-_base_ = [
-    '../_base_/models/resnet18_cifar.py',
-    '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
-    '../_base_/default_runtime.py',
-]
+# The vanilla config of this folder with mixed (soft) labels.
+_base_ = './resnet18-w32_1xb64-15e_synthetic-shapes.py'
 model = dict(
-    backbone=dict(base_channels=32),
     head=dict(
-        num_classes=10, in_channels=256,
         loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(augments=dict(type='Mixup', alpha=1.0)))
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

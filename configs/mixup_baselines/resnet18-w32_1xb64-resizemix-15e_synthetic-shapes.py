@@ -1,17 +1,8 @@
 # resizemix baseline on the built-in SyntheticShapes data, same
 # (half-width) backbone, data and budget as the SAMix demo
 # (configs/samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py).
-_base_ = [
-    '../_base_/models/resnet18_cifar.py',
-    '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
-    '../_base_/default_runtime.py',
-]
+# The mixup config of this folder with ResizeMix as the batch augment.
+_base_ = './resnet18-w32_1xb64-mixup-15e_synthetic-shapes.py'
 model = dict(
-    backbone=dict(base_channels=32),
-    head=dict(
-        num_classes=10, in_channels=256,
-        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(augments=dict(
-        type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))
+        _delete_=True, type='ResizeMix', alpha=1.0, lam_min=0.1, lam_max=0.8)))

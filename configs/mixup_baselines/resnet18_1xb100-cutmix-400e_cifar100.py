@@ -1,12 +1,6 @@
 # cutmix baseline on CIFAR-100 with the SAMix CIFAR schedule
-# (docs/algorithm.md#schedules).
-_base_ = [
-    '../_base_/models/resnet18_cifar.py',
-    '../_base_/datasets/cifar100_bs100.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
-    '../_base_/default_runtime.py',
-]
+# (docs/algorithm.md#schedules): the mixup config of this folder with CutMix
+# as the batch augment.
+_base_ = './resnet18_1xb100-mixup-400e_cifar100.py'
 model = dict(
-    head=dict(
-        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
-    train_cfg=dict(augments=dict(type='CutMix', alpha=0.2)))
+    train_cfg=dict(augments=dict(_delete_=True, type='CutMix', alpha=0.2)))

@@ -2,19 +2,6 @@
 # (docs/algorithm.md#schedules): SGD 0.1 -> 0.05 for all parameters, lambda
 # rescale k=0.25, eta = 0.5, momentum 0.999 -> 0.999999. Reference median
 # top-1: 81.97 (400e), 82.30 (800e) (docs/algorithm.md#reference-numbers).
-_base_ = [
-    '../_base_/models/samix_resnet18_cifar.py',
-    '../_base_/datasets/cifar100_bs100.py',
-    '../_base_/schedules/sgd_coslr_cifar.py',
-    '../_base_/default_runtime.py',
-]
-val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, 5))
-test_evaluator = val_evaluator
+# The 400-epoch config, trained twice as long.
+_base_ = './samix_resnet18_1xb100-400e_cifar100.py'
 train_cfg = dict(max_epochs=800)
-custom_hooks = [
-    dict(type='SAMixMomentumHook', end_momentum=0.999999),
-    # clean BN statistics of the momentum encoder before every
-    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
-    dict(type='PreciseBNHook', num_samples=1024, interval=1,
-         priority='ABOVE_NORMAL'),
-]

@@ -4,20 +4,10 @@
 # 0.1 -> 0 by cosine, momentum 0.999 -> 0.99999, eta = 1.0. Reference top-1:
 # 78.14 (docs/algorithm.md#reference-numbers).
 _base_ = [
-    '../_base_/models/samix_resnet50_in1k.py',
+    '../_base_/recipes/samix_resnet50_4xb64-100e.py',
     '../_base_/datasets/in1k_bs64.py',
-    '../_base_/schedules/sgd_coslr_mixer-group.py',
-    '../_base_/default_runtime.py',
 ]
 val_evaluator = dict(type='MultiHeadAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator
 optim_wrapper = dict(paramwise_cfg=dict(mixer=dict(lr=0.1, momentum=0.)))
 train_cfg = dict(max_epochs=100)
-custom_hooks = [
-    dict(type='SAMixMomentumHook', end_momentum=0.99999),
-    # clean BN statistics of the momentum encoder before every
-    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
-    dict(type='PreciseBNHook', num_samples=1024, interval=1,
-         priority='ABOVE_NORMAL'),
-    dict(type='MaskLossAnnealHook', min_weight=0.),
-]

@@ -8,19 +8,11 @@
 #   python tools/model_converters/export_mixer.py \
 #       work_dirs/demo/epoch_15.pth work_dirs/samixp/mixer_synthetic.pth
 # Another file: --cfg-options model.train_cfg.augments.mixer_file=PATH
-_base_ = [
-    '../_base_/models/resnet18_cifar.py',
-    '../_base_/datasets/synthetic_shapes_bs64.py',
-    '../_base_/schedules/adamw_coslr_15e_synthetic.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = '../mixup_baselines/resnet18-w32_1xb64-mixup-15e_synthetic-shapes.py'
 model = dict(
-    backbone=dict(base_channels=32),
-    head=dict(
-        num_classes=10, in_channels=256,
-        loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)),
     train_cfg=dict(
         augments=dict(
+            _delete_=True,
             type='SAMixP',
             mixer_file='work_dirs/samixp/mixer_synthetic.pth',
             # how this config normalises its inputs; SAMixP maps them to
@@ -29,4 +21,3 @@ model = dict(
             std={{_base_.data_preprocessor.std}},
             alpha=2.0,
             lam_margin=0.08)))
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))

@@ -1,5 +1,5 @@
 # MoCo v2 baseline (mmpretrain's MoCo) with a CIFAR-stem ResNet-18: the
-# same encoder, neck, head and queue as samix-mocov2_resnet18_cifar.py.
+# encoder, neck, head and queue that samix-mocov2_resnet18_cifar.py builds on.
 # mmpretrain's `momentum` is the EMA update weight: 0.001 = keep 0.999.
 model = dict(
     # built in samix_mm's registries whatever the caller's default scope

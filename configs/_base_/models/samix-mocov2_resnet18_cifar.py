@@ -1,31 +1,19 @@
 # Self-supervised SAMix-I on MoCo v2 with a CIFAR-stem ResNet-18
-# (docs/algorithm.md, "Self-supervised SAMix"). Values of the reference
-# MoCoSAMix constructor (queue 65536, 128-d keys, momentum 0.999, alpha 2,
-# mask_layer 2, mean_margin 0.1, mask loss 0.1); MoCo v2 defaults otherwise
-# (2-layer MLP neck, temperature 0.2). The Mixer copies the supervised
-# CIFAR/Tiny SAMix Mixer; its SSL settings are UNKNOWN (the reference
-# publishes no self-supervised SAMix config).
+# (docs/algorithm.md, "Self-supervised SAMix"): the MoCo v2 base (encoder,
+# 2-layer MLP neck, temperature 0.2, queue 65536 of 128-d keys) with the
+# values of the reference MoCoSAMix constructor (momentum 0.999, alpha 2,
+# mask_layer 2, mean_margin 0.1, mask loss 0.1). The Mixer copies the
+# supervised CIFAR/Tiny SAMix Mixer; its SSL settings are UNKNOWN (the
+# reference publishes no self-supervised SAMix config).
+_base_ = './mocov2_resnet18_cifar.py'
 model = dict(
-    # built in samix_mm's registries whatever the caller's default scope
-    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
-    _scope_='samix_mm',
     type='SAMixMoCo',
-    queue_len=65536,
-    feat_dim=128,
     alpha=2.0,
     momentum=0.999,
     mask_layer=2,
     mean_margin=0.1,
-    backbone=dict(
-        type='ResNet_CIFAR', depth=18, num_stages=4, out_indices=(2, 3),
-        style='pytorch', zero_init_residual=False),
-    neck=dict(
-        type='MoCoV2Neck', in_channels=512, hid_channels=512,
-        out_channels=128, with_avg_pool=True),
-    head=dict(
-        type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-        temperature=0.2),
     # the Mixer reads stage 3 (256 channels)
+    backbone=dict(out_indices=(2, 3)),
     mixer=dict(
         type='PixelMixer',
         in_channels=256,

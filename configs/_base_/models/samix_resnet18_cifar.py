@@ -44,3 +44,14 @@ model = dict(
             type='SAMixLoss', eta=0.5, form='decoupled', loss_weight=1.0),
         init_cfg=dict(type='Normal', layer='Linear', std=0.01)),
 )
+
+# The hooks a SAMix model trains with: SAMixMomentumHook moves the momentum
+# encoder's EMA from `momentum` to end_momentum (the CIFAR recipe's 0.999 ->
+# 0.999999); nothing else updates it.
+custom_hooks = [
+    dict(type='SAMixMomentumHook', end_momentum=0.999999),
+    # clean BN statistics of the momentum encoder before every
+    # evaluation and checkpoint (docs/algorithm.md, "BN statistics")
+    dict(type='PreciseBNHook', num_samples=1024, interval=1,
+         priority='ABOVE_NORMAL'),
+]

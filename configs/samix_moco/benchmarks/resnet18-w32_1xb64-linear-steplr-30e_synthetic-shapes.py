@@ -12,27 +12,18 @@
 #   python tools/model_converters/extract_backbone.py \
 #     W/epoch_20.pth W/backbone.pth --encoder online
 _base_ = [
+    '../../_base_/recipes/resnet50_linear-steplr-100e.py',
     '../../_base_/datasets/synthetic_shapes_bs64.py',
-    '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
-    '../../_base_/default_runtime.py',
 ]
 model = dict(
-    # built in samix_mm's registries whatever the caller's default scope
-    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
-    _scope_='samix_mm',
-    type='ImageClassifier',
     backbone=dict(
-        type='ResNet_CIFAR', depth=18, base_channels=32, num_stages=4,
-        out_indices=(3, ), style='pytorch', frozen_stages=4,
+        type='ResNet_CIFAR',
+        depth=18,
+        base_channels=32,
         init_cfg=dict(
-            type='Pretrained',
             # the converted backbone; PRETRAINED=PATH (environment) replaces it
             checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes/backbone.pth}}')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead', num_classes=10, in_channels=256,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
+    head=dict(num_classes=10, in_channels=256))
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[18, 24], gamma=0.1)

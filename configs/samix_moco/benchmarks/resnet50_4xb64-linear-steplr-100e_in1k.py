@@ -8,25 +8,9 @@
 # of ../samix-mocov2_resnet50_4xb64-200e_in1k.py (or its variants:
 # PRETRAINED=OUT).
 _base_ = [
+    '../../_base_/recipes/resnet50_linear-steplr-100e.py',
     '../../_base_/datasets/in1k_bs64.py',
-    '../../_base_/schedules/linear-eval_sgd-steplr-100e.py',
-    '../../_base_/default_runtime.py',
 ]
-model = dict(
-    # built in samix_mm's registries whatever the caller's default scope
-    # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py
-    _scope_='samix_mm',
-    type='ImageClassifier',
-    backbone=dict(
-        type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
-        style='pytorch', frozen_stages=4,
-        init_cfg=dict(
-            type='Pretrained',
-            # the converted backbone; PRETRAINED=PATH (environment) replaces it
-            checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet50_4xb64-200e_in1k/backbone.pth}}')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead', num_classes=1000, in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
-default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
+model = dict(backbone=dict(init_cfg=dict(
+    # the converted backbone; PRETRAINED=PATH (environment) replaces it
+    checkpoint='{{$PRETRAINED:work_dirs/samix-mocov2_resnet50_4xb64-200e_in1k/backbone.pth}}')))

@@ -34,7 +34,8 @@ def drop_pretrained(cfg: dict) -> None:
 def test_config_builds_and_trains_one_step(path):
     register_all_modules()
     cfg = Config.fromfile(path)
-    if cfg.model.type not in ('SAMixClassifier', 'ImageClassifier'):
+    if cfg.model.type not in ('SAMixClassifier', 'ImageClassifier',
+                              'ManifoldMixClassifier'):
         pytest.skip(f'{cfg.model.type} is covered by its own tests')
     if 'SAMixP' in str(cfg.model.get('train_cfg')):
         pytest.skip('needs an exported Mixer; covered by test_samix_p.py')

@@ -7,7 +7,7 @@ import torch
 from mmpretrain.models.utils.batch_augments import Mixup
 
 from samix_mm.registry import BATCH_AUGMENTS
-from ..utils import is_positive_number, random_pairing
+from ..utils import draw_lam_and_partners, is_positive_number
 
 
 def _holes_range(n_holes: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -108,24 +108,11 @@ class GridMix(Mixup):
 
     def mix(self, batch_inputs: torch.Tensor,
             batch_scores: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Mix the batch inputs and batch one-hot format ground truth.
-
-        Args:
-            batch_inputs (Tensor): A batch of images tensor in the shape of
-                ``(N, C, H, W)``.
-            batch_scores (Tensor): A batch of one-hot format labels in the
-                shape of ``(N, num_classes)``.
-
-        Returns:
-            Tuple[Tensor, Tensor]: The mixed inputs and labels.
-        """
-        if batch_inputs.dim() != 4:
-            raise ValueError('batch_inputs must be (N, C, H, W) images, got '
-                             f'shape {tuple(batch_inputs.shape)}')
-        lam = float(np.random.beta(self.alpha, self.alpha))
+        """Mix ``(N, C, H, W)`` inputs and ``(N, num_classes)`` one-hot
+        scores, as :meth:`Mixup.mix`; returns both mixed."""
+        lam, index = draw_lam_and_partners(self.alpha, batch_inputs)
         n_holes = int(np.random.randint(self.n_holes[0], self.n_holes[1] + 1))
         num = batch_inputs.size(0)
-        index = random_pairing(num, device=batch_inputs.device)
         mask = self.make_mask(num, tuple(batch_inputs.shape[-2:]), lam,
                               n_holes, batch_inputs.device)
         area = mask.mean(dim=(1, 2, 3)).unsqueeze(1).to(batch_scores.dtype)

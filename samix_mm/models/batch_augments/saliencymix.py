@@ -3,13 +3,12 @@
 import math
 from typing import Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmpretrain.models.utils.batch_augments import CutMix
 
 from samix_mm.registry import BATCH_AUGMENTS
-from ..utils import is_positive_number, random_pairing
+from ..utils import draw_lam_and_partners, is_positive_number
 
 
 def _gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -187,24 +186,10 @@ class SaliencyMix(CutMix):
 
     def mix(self, batch_inputs: torch.Tensor,
             batch_scores: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Mix the batch inputs and batch one-hot format ground truth.
-
-        Args:
-            batch_inputs (Tensor): A batch of images tensor in the shape of
-                ``(N, C, H, W)``.
-            batch_scores (Tensor): A batch of one-hot format labels in the
-                shape of ``(N, num_classes)``.
-
-        Returns:
-            Tuple[Tensor, Tensor]: The mixed inputs and labels.
-        """
-        if batch_inputs.dim() != 4:
-            raise ValueError('batch_inputs must be (N, C, H, W) images, got '
-                             f'shape {tuple(batch_inputs.shape)}')
-        lam = float(np.random.beta(self.alpha, self.alpha))
+        """Mix ``(N, C, H, W)`` inputs and ``(N, num_classes)`` one-hot
+        scores, as :meth:`Mixup.mix`; returns both mixed."""
+        lam, index = draw_lam_and_partners(self.alpha, batch_inputs)
         height, width = batch_inputs.shape[-2:]
-        index = random_pairing(batch_inputs.size(0),
-                               device=batch_inputs.device)
         y1, y2, x1, x2 = self.saliency_boxes(batch_inputs[index], lam)
         rows = torch.arange(height, device=batch_inputs.device)
         cols = torch.arange(width, device=batch_inputs.device)

@@ -4,8 +4,8 @@ from .cluster_ops import inverse_frequency_weights, kmeans, pca_whiten
 from .frozen_mixer_loader import (build_frozen_pair, check_mixer_export,
                                   load_mixer_export)
 from .mix_pair import MixPair, mixed_infonce
-from .mix_utils import (is_positive_number, mix_images, mixup_target,
-                        random_pairing)
+from .mix_utils import (draw_lam_and_partners, is_positive_number,
+                        mix_images, mixup_target, random_pairing)
 from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
                            momentum_update_)
 from .momentum_modules_mixin import MomentumModulesMixin
@@ -16,7 +16,8 @@ from .stage_forward import (check_classifier_parts, check_mixer_in_channels,
                             probing)
 
 __all__ = [
-    'mix_images', 'mixup_target', 'is_positive_number', 'random_pairing', 'forward_to_stage',
+    'mix_images', 'mixup_target', 'is_positive_number',
+    'draw_lam_and_partners', 'random_pairing', 'forward_to_stage',
     'load_mixer_export', 'check_mixer_export', 'build_frozen_pair',
     'momentum_update_', 'copy_online_to_momentum_', 'loads_whole_model',
     'NonFiniteLossGuard', 'check_nonfinite_mode', 'guarded_train_step',

@@ -2,6 +2,7 @@
 """Pure helpers to pair, mix and label a batch."""
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -77,3 +78,23 @@ def is_positive_number(value) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return 0 < value < math.inf
+
+
+def draw_lam_and_partners(alpha: float, batch_inputs: torch.Tensor):
+    """λ ~ Beta(α, α) (numpy) and a random partner of every image (torch),
+    for a batch augment's ``mix``.
+
+    Args:
+        alpha (float): α of the Beta distribution.
+        batch_inputs (Tensor): Images ``(N, C, H, W)``; other shapes are
+            refused in one line.
+
+    Returns:
+        tuple: ``lam`` (float) and ``index`` (``(N, )`` long tensor).
+    """
+    if batch_inputs.dim() != 4:
+        raise ValueError('batch_inputs must be (N, C, H, W) images, got '
+                         f'shape {tuple(batch_inputs.shape)}')
+    lam = float(np.random.beta(alpha, alpha))
+    return lam, random_pairing(batch_inputs.size(0),
+                               device=batch_inputs.device)

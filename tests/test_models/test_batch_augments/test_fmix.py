@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 from mmpretrain.models import RandomBatchAugment
 
-import samix_mm.models.batch_augments.fmix as fmix_module
 from samix_mm.models.batch_augments import FMix
+from samix_mm.models.utils import mix_utils
 from samix_mm.registry import BATCH_AUGMENTS
 
 PERM = torch.tensor([2, 0, 1, 5, 3, 4])  # no sample is its own partner
@@ -17,7 +17,7 @@ PERM = torch.tensor([2, 0, 1, 5, 3, 4])  # no sample is its own partner
 def recording(monkeypatch, aug: FMix) -> list:
     """Pair samples by ``PERM``; return the list that gets each
     ``(lam, mask)`` that ``aug`` makes."""
-    monkeypatch.setattr(fmix_module, 'random_pairing',
+    monkeypatch.setattr(mix_utils, 'random_pairing',
                         lambda num, device=None: PERM[:num].to(device))
     made, make_mask = [], aug.make_mask
 

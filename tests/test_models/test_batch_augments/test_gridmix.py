@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 from mmpretrain.models import RandomBatchAugment
 
-import samix_mm.models.batch_augments.gridmix as gridmix_module
 from samix_mm.models.batch_augments import GridMix
+from samix_mm.models.utils import mix_utils
 from samix_mm.registry import BATCH_AUGMENTS
 
 PERM = torch.tensor([1, 2, 0, 4, 5, 3])  # no sample is its own partner
@@ -17,7 +17,7 @@ PERM = torch.tensor([1, 2, 0, 4, 5, 3])  # no sample is its own partner
 def recording(monkeypatch, aug: GridMix) -> list:
     """Pair samples by ``PERM``; return the list that gets each
     ``(lam, n_holes, mask)`` that ``aug`` makes."""
-    monkeypatch.setattr(gridmix_module, 'random_pairing',
+    monkeypatch.setattr(mix_utils, 'random_pairing',
                         lambda num, device=None: PERM[:num].to(device))
     made, make_mask = [], aug.make_mask
 

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 from mmpretrain.models import RandomBatchAugment
 
-import samix_mm.models.batch_augments.saliencymix as saliencymix_module
 from samix_mm.models.batch_augments import SaliencyMix
+from samix_mm.models.utils import mix_utils
 from samix_mm.registry import BATCH_AUGMENTS
 
 PERM = torch.tensor([3, 0, 1, 2, 5, 4])  # no sample is its own partner
@@ -91,7 +91,7 @@ def test_mix_pastes_the_partner_box_weighted_by_its_clipped_area(
     torch.manual_seed(0)
     np.random.seed(3)
     aug = SaliencyMix(alpha=1.)
-    monkeypatch.setattr(saliencymix_module, 'random_pairing',
+    monkeypatch.setattr(mix_utils, 'random_pairing',
                         lambda num, device=None: PERM[:num].to(device))
     boxes, saliency_boxes = [], aug.saliency_boxes
 

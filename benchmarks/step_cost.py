@@ -21,6 +21,7 @@ Examples::
 
     python benchmarks/step_cost.py --setting r18-cifar --rounds 12
     python benchmarks/step_cost.py --setting r50-224 --rounds 5
+    python benchmarks/step_cost.py --setting deit-s-224 --rounds 3
     python benchmarks/step_cost.py --setting r18-cifar --breakdown
     python benchmarks/step_cost.py --setting r50-224 --device cuda --amp \
         --channels-last --rounds 30
@@ -89,6 +90,29 @@ SETTINGS = {
             automix='configs/automix/automix_resnet50_4xb64-100e_in1k.py',
             samix='configs/samix/samix_resnet50_4xb64-100e_in1k.py',
             samixp=(None, 'configs/samix/samix_resnet50_4xb64-100e_in1k.py'))),
+    # DeiT-S at 224 px, 100 classes (the CIFAR-100 ViT recipe); the plain
+    # classifier averages the patch tokens, as the SAMix heads do
+    'deit-s-224': dict(
+        batch=16, size=224, classes=100,
+        plain=dict(
+            type='ImageClassifier',
+            backbone=dict(type='VisionTransformer', arch='deit-small',
+                          img_size=224, patch_size=16, out_indices=(11, ),
+                          out_type='featmap'),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=100,
+                      in_channels=384,
+                      loss=dict(type='CrossEntropyLoss', use_soft=True))),
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+        configs=dict(
+            vanilla=None,
+            mixup=dict(type='Mixup', alpha=0.8),  # alphas: no cost effect
+            cutmix=dict(type='CutMix', alpha=2.0),
+            automix='configs/automix/automix_deit-small_1xb100-200e_'
+            'cifar100.py',
+            samix='configs/samix/samix_deit-small_1xb100-200e_cifar100.py',
+            samixp=(None, 'configs/samix/'
+                    'samix_deit-small_1xb100-200e_cifar100.py'))),
 }
 #: Variants of a method: name -> (method, model config overrides).
 VARIANTS = {'samix-ckpt': ('samix', dict(checkpoint_mixer_branch=True))}
@@ -123,7 +147,8 @@ def build(setting: str, method: str, device: str, amp: bool,
           channels_last: bool):
     """Build (model, optim_wrapper) of one method or variant."""
     method, overrides = VARIANTS.get(method, (method, {}))
-    entry = SETTINGS[setting]['configs'][method]
+    info = SETTINGS[setting]
+    entry = info['configs'][method]
     augment = None
     if isinstance(entry, tuple):  # SAMix^P: (classifier, SAMix source)
         entry, augment = entry[0], samixp_augment(entry[1])
@@ -134,13 +159,14 @@ def build(setting: str, method: str, device: str, amp: bool,
         if augment is not None:
             model_cfg['train_cfg'] = dict(augments=augment)
     else:
-        model_cfg = copy.deepcopy(PLAIN_R50)
+        model_cfg = copy.deepcopy(info.get('plain', PLAIN_R50))
         if entry is not None or augment is not None:
             model_cfg['train_cfg'] = dict(augments=augment or entry)
         else:  # vanilla: hard labels, plain CE
             model_cfg['head']['loss']['use_soft'] = False
-        optim_cfg = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
-                                        weight_decay=1e-4))
+        optim_cfg = dict(optimizer=copy.deepcopy(info.get(
+            'optimizer', dict(type='SGD', lr=0.1, momentum=0.9,
+                              weight_decay=1e-4))))
     model_cfg['data_preprocessor'] = dict(
         type=model_cfg.get('data_preprocessor', {}).get(
             'type', 'ClsDataPreprocessor'),

@@ -74,11 +74,10 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             0.08.
         mix_no_repeat (bool): Never pair a sample with itself.
             Defaults to False.
-        checkpoint_mixer_branch (bool): Recompute, during backward, the
-            momentum encoder's activations of the Mixer branch instead of
-            keeping them (one more momentum-encoder forward per step for
-            about a third of the step's activation memory; same gradients
-            and BN statistics). Defaults to False.
+        checkpoint_mixer_branch (bool): Recompute the Mixer branch's
+            momentum-encoder activations in backward (one more forward for
+            about a third of the activation memory; same updates).
+            Defaults to False.
         nonfinite_loss (str): What a NaN or Inf loss term does: ``'raise'``
             stops with a ``FloatingPointError`` naming the term and the
             iteration; ``'skip'`` logs a warning and skips the step (no
@@ -106,8 +105,7 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
                  nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='ClsDataPreprocessor')
+        data_preprocessor = data_preprocessor or {}
         if isinstance(data_preprocessor, dict):
             data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
             if data_preprocessor.get('batch_augments') is not None:
@@ -158,9 +156,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
     def num_classes(self) -> int:
         return self.head_one.num_classes
 
-    # ------------------------------------------------------------------ #
-    # features                                                           #
-    # ------------------------------------------------------------------ #
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor]:
         """Pooled features of the momentum encoder (the exported one).
 
@@ -177,9 +172,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
         """Pooled last-stage features of ``backbone``."""
         return self.neck(backbone(inputs)[-1:])
 
-    # ------------------------------------------------------------------ #
-    # training                                                           #
-    # ------------------------------------------------------------------ #
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """The four SAMix losses of one step (see the class docstring).
@@ -280,9 +272,6 @@ class SAMixClassifier(NonFiniteLossGuard, MomentumModulesMixin,
             return constant_mask(mask, lam)
         return mask
 
-    # ------------------------------------------------------------------ #
-    # inference                                                          #
-    # ------------------------------------------------------------------ #
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None,

@@ -35,7 +35,8 @@ def test_config_builds_and_trains_one_step(path):
     register_all_modules()
     cfg = Config.fromfile(path)
     if cfg.model.type not in ('SAMixClassifier', 'ImageClassifier',
-                              'ManifoldMixClassifier'):
+                              'ManifoldMixClassifier',
+                              'TransMixClassifier'):
         pytest.skip(f'{cfg.model.type} is covered by its own tests')
     if 'SAMixP' in str(cfg.model.get('train_cfg')):
         pytest.skip('needs an exported Mixer; covered by test_samix_p.py')

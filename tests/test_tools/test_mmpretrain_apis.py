@@ -140,7 +140,8 @@ def test_configs_carry_scope_and_classifiers_are_indexed():
         entry = (osp.splitext(osp.basename(path))[0], osp.relpath(path, ROOT))
         configs.add(entry)
         if cfg.model.type in ('SAMixClassifier', 'ImageClassifier',
-                              'ManifoldMixClassifier'):
+                              'ManifoldMixClassifier',
+                              'TransMixClassifier'):
             classifiers.add(entry)
     index = indexed_models()
     assert {(name, config) for name, config, _ in index} == configs

@@ -1,0 +1,259 @@
+# Copyright (c) samix_mm contributors. All rights reserved.
+"""TransMix (Chen et al., CVPR 2022, arXiv 2111.09833)."""
+from typing import List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.backbones import VisionTransformer
+from mmpretrain.models.classifiers import ImageClassifier
+from mmpretrain.models.utils.batch_augments import CutMix
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from samix_mm.registry import MODELS
+from ..utils import is_positive_number, random_pairing
+
+#: (y_low, y_high, x_low, x_high) of a CutMix box, in pixels.
+Box = Tuple[int, int, int, int]
+
+
+@MODELS.register_module()
+class TransMixClassifier(ImageClassifier):
+    """TransMix: CutMix images, label weights from the class attention.
+
+    At every training step ``lam ~ Beta(alpha, alpha)``, a CutMix box of
+    area ``(1 - lam) * H * W`` (mmpretrain's ``CutMix`` box sampling, area
+    correction of ``lam`` included) and a random permutation ``perm`` of
+    the batch are drawn; the box of every image ``a`` is filled with the
+    same box of its partner ``b = perm[a]``. While the mixed images go
+    through the backbone, the input of the LAST transformer layer's
+    attention is captured (forward pre-hook, mmpretrain's modules are not
+    changed) and the class token's attention to the ``P`` patch tokens is
+    recomputed from that module's ``qkv`` weights, averaged over the heads::
+
+        A = mean_heads softmax(q_cls . k^T / sqrt(d))[patch tokens]
+        lam_attn(a) = sum_p A_a[p] * M_a[p] / sum_p A_a[p]
+        target(a) = lam_attn(a) * y_a + (1 - lam_attn(a)) * y_b
+
+    where ``M`` is 1 on the patches that still show sample ``a`` (outside
+    the box) and 0 inside, the pixel mask downsampled to the patch grid by
+    nearest interpolation (as the original code). An empty box gives
+    ``lam_attn = 1``. The attention is a label weight, not a path of the
+    loss: it is computed without gradient.
+
+    Only the CutMix branch of TransMix is implemented; the original
+    ImageNet/CIFAR setting also switches to Mixup (with the plain ``lam``)
+    with probability 0.5.
+
+    The backbone must be mmpretrain's ``VisionTransformer`` (or a subclass)
+    with a class token and ``out_type='cls_token'`` (the DeiT configs, with
+    ``VisionTransformerClsHead``). The head's loss must take soft targets
+    (``CrossEntropyLoss(use_soft=True)``); batch augments are refused.
+    Prediction and feature extraction are those of ``ImageClassifier``.
+
+    Args:
+        backbone (dict): The ``VisionTransformer`` config.
+        alpha (float): Parameter of ``Beta(alpha, alpha)`` that the CutMix
+            ``lam`` is drawn from. Defaults to 1.0.
+        neck (dict, optional): The neck config. Defaults to None.
+        head (dict, optional): The head config; its loss must accept soft
+            targets. Defaults to None.
+        pretrained (str, optional): Checkpoint to initialise from. Defaults
+            to None.
+        train_cfg (dict, optional): Must not set ``augments``. Defaults to
+            None.
+        data_preprocessor (dict, optional): The data preprocessor config
+            (no ``batch_augments``). Defaults to None.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 alpha: float = 1.0,
+                 neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if train_cfg and train_cfg.get('augments'):
+            raise ValueError(
+                'TransMixClassifier mixes by itself: remove '
+                'model.train_cfg.augments (batch augments) from the config')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            train_cfg=train_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if getattr(self.data_preprocessor, 'batch_augments', None):
+            raise ValueError(
+                'TransMixClassifier mixes by itself: remove the '
+                'batch_augments of model.data_preprocessor')
+        if not (isinstance(self.backbone, VisionTransformer)
+                and self.backbone.cls_token is not None
+                and self.backbone.out_type == 'cls_token'):
+            raise ValueError(
+                "TransMixClassifier needs mmpretrain's VisionTransformer "
+                "with with_cls_token=True and out_type='cls_token', got "
+                f'{type(self.backbone).__name__}')
+        loss_module = getattr(self.head, 'loss_module', None)
+        if not getattr(loss_module, 'use_soft', False):
+            raise ValueError(
+                'TransMixClassifier trains on soft targets: set '
+                "model.head.loss=dict(type='CrossEntropyLoss', "
+                'use_soft=True)')
+        if not is_positive_number(alpha):
+            raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
+        self.alpha = float(alpha)
+        # mmpretrain's box sampling (square box, lam corrected to the area)
+        self.cutmix = CutMix(alpha=self.alpha)
+
+    def sample_box(self, img_shape: Tuple[int, int]) -> Tuple[Box, float]:
+        """Draw ``lam ~ Beta(alpha, alpha)`` and a CutMix box.
+
+        Args:
+            img_shape (tuple[int, int]): ``(H, W)`` of the images.
+
+        Returns:
+            tuple: The box ``(yl, yh, xl, xh)`` and the area-corrected
+            ``lam`` (fraction of the image outside the box).
+        """
+        lam = float(np.random.beta(self.alpha, self.alpha))
+        box, lam = self.cutmix.cutmix_bbox_and_lam(tuple(img_shape), lam)
+        return tuple(int(v) for v in box), float(lam)
+
+    @staticmethod
+    def cutmix_images(inputs: torch.Tensor, box: Box,
+                      index: torch.Tensor) -> torch.Tensor:
+        """Paste the box of each image's partner into a copy of the batch.
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, C, H, W)``.
+            box (tuple[int]): ``(yl, yh, xl, xh)`` in pixels.
+            index (Tensor): Partner index of shape ``(N, )``.
+
+        Returns:
+            Tensor: The mixed images.
+        """
+        yl, yh, xl, xh = box
+        mixed = inputs.clone()
+        mixed[:, :, yl:yh, xl:xh] = inputs[index, :, yl:yh, xl:xh]
+        return mixed
+
+    @staticmethod
+    def cls_attention(attn: nn.Module, x: torch.Tensor,
+                      num_extra_tokens: int) -> torch.Tensor:
+        """Head-averaged attention of the class token to the patch tokens.
+
+        Recomputes ``softmax(q_cls . k^T / sqrt(d))`` of mmpretrain's
+        ``MultiheadAttention`` from its ``qkv`` weights (its scale is always
+        ``head_dims ** -0.5``), without dropout.
+
+        Args:
+            attn (nn.Module): The ``MultiheadAttention`` module.
+            x (Tensor): Its input, shape ``(N, L, C)``, class token first.
+            num_extra_tokens (int): Tokens before the patch tokens.
+
+        Returns:
+            Tensor: Shape ``(N, L - num_extra_tokens)``.
+        """
+        B, L, _ = x.shape
+        qkv = attn.qkv(x).reshape(B, L, 3, attn.num_heads, attn.head_dims)
+        q = qkv[:, :1, 0].transpose(1, 2)  # (B, heads, 1, d)
+        k = qkv[:, :, 1].transpose(1, 2)  # (B, heads, L, d)
+        logits = q @ k.transpose(-2, -1) * attn.head_dims**-0.5
+        weights = logits.softmax(dim=-1)[:, :, 0]  # (B, heads, L)
+        return weights.mean(dim=1)[:, num_extra_tokens:]
+
+    @staticmethod
+    def attention_lambda(cls_attn: torch.Tensor, box: Box,
+                         img_shape: Tuple[int, int],
+                         grid: Tuple[int, int]) -> torch.Tensor:
+        """Share of the class attention on the patches kept from sample a.
+
+        Args:
+            cls_attn (Tensor): Attention to the patches, ``(N, h * w)``.
+            box (tuple[int]): ``(yl, yh, xl, xh)`` in pixels.
+            img_shape (tuple[int, int]): ``(H, W)`` of the images.
+            grid (tuple[int, int]): The patch grid ``(h, w)``.
+
+        Returns:
+            Tensor: ``lam_attn`` of shape ``(N, )``.
+        """
+        yl, yh, xl, xh = box
+        in_box = cls_attn.new_zeros(1, 1, *img_shape)
+        in_box[..., yl:yh, xl:xh] = 1.
+        kept = 1. - F.interpolate(in_box, size=tuple(grid), mode='nearest')
+        kept = kept.flatten(1)  # (1, h * w)
+        return (cls_attn * kept).sum(1) / cls_attn.sum(1)
+
+    def forward_with_attention(
+            self, inputs: torch.Tensor
+    ) -> Tuple[Tuple[torch.Tensor], torch.Tensor, Tuple[int, int]]:
+        """``extract_feat`` that also returns the last layer's class
+        attention (no gradient) and the patch grid.
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, C, H, W)``.
+
+        Returns:
+            tuple: The features, the class attention ``(N, h * w)`` and the
+            patch grid ``(h, w)``.
+        """
+        backbone = self.backbone
+        attn_module = backbone.layers[-1].attn
+        seen = {}
+
+        def grab_grid(module, args, output):
+            seen['grid'] = tuple(output[1])
+
+        def grab_attn(module, args):
+            with torch.no_grad():
+                seen['attn'] = self.cls_attention(
+                    module, args[0].detach(), backbone.num_extra_tokens)
+
+        handles = [
+            backbone.patch_embed.register_forward_hook(grab_grid),
+            attn_module.register_forward_pre_hook(grab_attn),
+        ]
+        try:
+            feats = self.extract_feat(inputs)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return feats, seen['attn'], seen['grid']
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> dict:
+        """TransMix loss of a batch.
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, C, H, W)``.
+            data_samples (list[DataSample]): Their labels (``gt_label``, or
+                ``gt_score`` if present); not modified.
+
+        Returns:
+            dict[str, Tensor]: The head's losses on the mixed images.
+        """
+        img_shape = tuple(inputs.shape[-2:])
+        box, _ = self.sample_box(img_shape)
+        index = random_pairing(inputs.size(0), device=inputs.device)
+        mixed = self.cutmix_images(inputs, box, index)
+        feats, cls_attn, grid = self.forward_with_attention(mixed)
+        lam = self.attention_lambda(cls_attn, box, img_shape, grid)
+        if 'gt_score' in data_samples[0]:
+            scores = torch.stack([s.gt_score for s in data_samples])
+        else:
+            labels = torch.cat([s.gt_label for s in data_samples])
+            scores = F.one_hot(labels, self.head.num_classes).float()
+        scores = scores.to(inputs.device)
+        lam = lam.to(scores.dtype).unsqueeze(1)
+        target = lam * scores + (1. - lam) * scores[index]
+        mixed_samples = [
+            s.clone().set_gt_score(t) for s, t in zip(data_samples, target)
+        ]
+        return self.head.loss(feats, mixed_samples)

@@ -6,7 +6,7 @@
 # layer 6 of 12 (mask_layer=5, no LayerNorm), the heads the average of the
 # last layer's tokens after the final LayerNorm (the original's heads read
 # the class token; a class-token head would need an adapter). The momentum
-# encoder runs fully for the Mixer's map (forward_to_stage cuts only ResNets).
+# encoder stops after layer 6 for the Mixer's map (forward_to_stage).
 model = dict(
     # built in samix_mm's registries whatever the caller's default scope
     # (mmpretrain.get_model, inferencers, tools): see samix_mm/registry.py

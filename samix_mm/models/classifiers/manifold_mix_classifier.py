@@ -4,19 +4,18 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from samix_mm.registry import MODELS
-from ..utils import is_positive_number, random_pairing
+from ..utils import random_pairing
+from .soft_mix_classifier import SoftMixClassifier
 
 #: Index in ``mix_stages`` of the input image (mixing before the stem).
 INPUT_STAGE = -1
 
 
 @MODELS.register_module()
-class ManifoldMixClassifier(ImageClassifier):
+class ManifoldMixClassifier(SoftMixClassifier):
     """Manifold Mixup: mix the hidden features of a randomly chosen stage.
 
     At every training step one stage ``k`` is drawn uniformly from
@@ -69,34 +68,19 @@ class ManifoldMixClassifier(ImageClassifier):
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if train_cfg and train_cfg.get('augments'):
-            raise ValueError(
-                'ManifoldMixClassifier mixes by itself: remove '
-                'model.train_cfg.augments (batch augments) from the config')
         super().__init__(
             backbone=backbone,
+            alpha=alpha,
             neck=neck,
             head=head,
             pretrained=pretrained,
             train_cfg=train_cfg,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        if getattr(self.data_preprocessor, 'batch_augments', None):
-            raise ValueError(
-                'ManifoldMixClassifier mixes by itself: remove the '
-                'batch_augments of model.data_preprocessor')
         if not hasattr(self.backbone, 'res_layers'):
             raise ValueError(
                 'ManifoldMixClassifier needs a ResNet-family backbone with '
                 f'res_layers, got {type(self.backbone).__name__}')
-        loss_module = getattr(self.head, 'loss_module', None)
-        if not getattr(loss_module, 'use_soft', False):
-            raise ValueError(
-                'ManifoldMixClassifier trains on soft targets: set '
-                "model.head.loss=dict(type='CrossEntropyLoss', "
-                'use_soft=True)')
-        if not is_positive_number(alpha):
-            raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
         num_stages = len(self.backbone.res_layers)
         stages = tuple(mix_stages) if isinstance(mix_stages,
                                                  (list, tuple)) else ()
@@ -107,7 +91,6 @@ class ManifoldMixClassifier(ImageClassifier):
                 'mix_stages must be a non-empty tuple of ints in '
                 f'[-1, {num_stages - 1}] (-1: the input image), got '
                 f'{mix_stages!r}')
-        self.alpha = float(alpha)
         self.mix_stages = stages
 
     def _stem(self, x: torch.Tensor) -> torch.Tensor:
@@ -168,14 +151,4 @@ class ManifoldMixClassifier(ImageClassifier):
         feats = self.mixed_backbone_forward(inputs, stage, lam, index)
         if self.with_neck:
             feats = self.neck(feats)
-        if 'gt_score' in data_samples[0]:
-            scores = torch.stack([s.gt_score for s in data_samples])
-        else:
-            labels = torch.cat([s.gt_label for s in data_samples])
-            scores = F.one_hot(labels, self.head.num_classes).float()
-        scores = scores.to(inputs.device)
-        target = lam * scores + (1. - lam) * scores[index]
-        mixed = [
-            s.clone().set_gt_score(t) for s, t in zip(data_samples, target)
-        ]
-        return self.head.loss(feats, mixed)
+        return self.mixed_head_loss(feats, data_samples, lam, index)

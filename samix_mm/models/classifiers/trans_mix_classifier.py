@@ -6,20 +6,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.models.utils.batch_augments import CutMix
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from samix_mm.registry import MODELS
-from ..utils import is_positive_number, random_pairing
+from ..utils import random_pairing
+from .soft_mix_classifier import SoftMixClassifier
 
 #: (y_low, y_high, x_low, x_high) of a CutMix box, in pixels.
 Box = Tuple[int, int, int, int]
 
 
 @MODELS.register_module()
-class TransMixClassifier(ImageClassifier):
+class TransMixClassifier(SoftMixClassifier):
     """TransMix: CutMix images, label weights from the class attention.
 
     At every training step ``lam ~ Beta(alpha, alpha)``, a CutMix box of
@@ -77,22 +77,15 @@ class TransMixClassifier(ImageClassifier):
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if train_cfg and train_cfg.get('augments'):
-            raise ValueError(
-                'TransMixClassifier mixes by itself: remove '
-                'model.train_cfg.augments (batch augments) from the config')
         super().__init__(
             backbone=backbone,
+            alpha=alpha,
             neck=neck,
             head=head,
             pretrained=pretrained,
             train_cfg=train_cfg,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        if getattr(self.data_preprocessor, 'batch_augments', None):
-            raise ValueError(
-                'TransMixClassifier mixes by itself: remove the '
-                'batch_augments of model.data_preprocessor')
         if not (isinstance(self.backbone, VisionTransformer)
                 and self.backbone.cls_token is not None
                 and self.backbone.out_type == 'cls_token'):
@@ -100,15 +93,6 @@ class TransMixClassifier(ImageClassifier):
                 "TransMixClassifier needs mmpretrain's VisionTransformer "
                 "with with_cls_token=True and out_type='cls_token', got "
                 f'{type(self.backbone).__name__}')
-        loss_module = getattr(self.head, 'loss_module', None)
-        if not getattr(loss_module, 'use_soft', False):
-            raise ValueError(
-                'TransMixClassifier trains on soft targets: set '
-                "model.head.loss=dict(type='CrossEntropyLoss', "
-                'use_soft=True)')
-        if not is_positive_number(alpha):
-            raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
-        self.alpha = float(alpha)
         # mmpretrain's box sampling (square box, lam corrected to the area)
         self.cutmix = CutMix(alpha=self.alpha)
 
@@ -245,15 +229,4 @@ class TransMixClassifier(ImageClassifier):
         mixed = self.cutmix_images(inputs, box, index)
         feats, cls_attn, grid = self.forward_with_attention(mixed)
         lam = self.attention_lambda(cls_attn, box, img_shape, grid)
-        if 'gt_score' in data_samples[0]:
-            scores = torch.stack([s.gt_score for s in data_samples])
-        else:
-            labels = torch.cat([s.gt_label for s in data_samples])
-            scores = F.one_hot(labels, self.head.num_classes).float()
-        scores = scores.to(inputs.device)
-        lam = lam.to(scores.dtype).unsqueeze(1)
-        target = lam * scores + (1. - lam) * scores[index]
-        mixed_samples = [
-            s.clone().set_gt_score(t) for s, t in zip(data_samples, target)
-        ]
-        return self.head.loss(feats, mixed_samples)
+        return self.mixed_head_loss(feats, data_samples, lam, index)

@@ -1,6 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Manifold Mixup (Verma et al., ICML 2019, arXiv 1806.05236)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -46,37 +46,17 @@ class ManifoldMixClassifier(SoftMixClassifier):
         mix_stages (Sequence[int]): Stages to choose the mixing point from,
             uniformly per step (see the stage convention above). Defaults to
             ``(-1, 0, 1)``.
-        neck (dict, optional): The neck config. Defaults to None.
-        head (dict, optional): The head config; its loss must accept soft
-            targets. Defaults to None.
-        pretrained (str, optional): Checkpoint to initialise from. Defaults
-            to None.
-        train_cfg (dict, optional): Must not set ``augments``. Defaults to
-            None.
-        data_preprocessor (dict, optional): The data preprocessor config
-            (no ``batch_augments``). Defaults to None.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: ``neck``, ``head`` (soft-target loss), ``pretrained``,
+            ``train_cfg``, ``data_preprocessor``, ``init_cfg`` of
+            :class:`SoftMixClassifier`.
     """
 
     def __init__(self,
                  backbone: dict,
                  alpha: float = 2.0,
                  mix_stages: Sequence[int] = (-1, 0, 1),
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            alpha=alpha,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(backbone=backbone, alpha=alpha, **kwargs)
         if not hasattr(self.backbone, 'res_layers'):
             raise ValueError(
                 'ManifoldMixClassifier needs a ResNet-family backbone with '

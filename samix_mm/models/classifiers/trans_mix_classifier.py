@@ -1,6 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """TransMix (Chen et al., CVPR 2022, arXiv 2111.09833)."""
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import numpy as np
 import torch
@@ -56,36 +56,16 @@ class TransMixClassifier(SoftMixClassifier):
         backbone (dict): The ``VisionTransformer`` config.
         alpha (float): Parameter of ``Beta(alpha, alpha)`` that the CutMix
             ``lam`` is drawn from. Defaults to 1.0.
-        neck (dict, optional): The neck config. Defaults to None.
-        head (dict, optional): The head config; its loss must accept soft
-            targets. Defaults to None.
-        pretrained (str, optional): Checkpoint to initialise from. Defaults
-            to None.
-        train_cfg (dict, optional): Must not set ``augments``. Defaults to
-            None.
-        data_preprocessor (dict, optional): The data preprocessor config
-            (no ``batch_augments``). Defaults to None.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: ``neck``, ``head`` (soft-target loss), ``pretrained``,
+            ``train_cfg``, ``data_preprocessor``, ``init_cfg`` of
+            :class:`SoftMixClassifier`.
     """
 
     def __init__(self,
                  backbone: dict,
                  alpha: float = 1.0,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            alpha=alpha,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(backbone=backbone, alpha=alpha, **kwargs)
         if not (isinstance(self.backbone, VisionTransformer)
                 and self.backbone.cls_token is not None
                 and self.backbone.out_type == 'cls_token'):

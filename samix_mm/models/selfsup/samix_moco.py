@@ -15,7 +15,8 @@ from samix_mm.registry import MODELS
 from ..mixers.mixer_ops import adjust_mask_area
 from ..utils import (MixPair, MomentumModulesMixin, NonFiniteLossGuard,
                      check_mixer_in_channels, check_nonfinite_mode,
-                     check_stage_out_indices, mixed_infonce, probing)
+                     check_stage_out_indices, mixed_infonce, probe_size,
+                     probing)
 from .selfsup_mix_ops import (gather_batch, global_partner_index,
                               sample_indices)
 
@@ -161,7 +162,8 @@ class SAMixMoCo(NonFiniteLossGuard, MomentumModulesMixin,
     def _check_shapes(self, feat_dim: int) -> None:
         """Fail at build time if the Mixer or the neck do not fit."""
         with probing(self):
-            stage, last = self.backbone(torch.zeros(2, 3, 64, 64))
+            stage, last = self.backbone(
+                torch.zeros(2, 3, *probe_size(self.backbone)))
             out = self.neck((last, ))[0]
         check_mixer_in_channels(stage, self.mixer, self.mask_layer)
         if out.size(1) != feat_dim:

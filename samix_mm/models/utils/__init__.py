@@ -13,7 +13,7 @@ from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
                                    guarded_train_step)
 from .stage_forward import (check_classifier_parts, check_mixer_in_channels,
                             check_stage_out_indices, forward_to_stage,
-                            probing)
+                            probe_size, probing)
 
 __all__ = [
     'mix_images', 'mixup_target', 'is_positive_number',
@@ -22,6 +22,7 @@ __all__ = [
     'momentum_update_', 'copy_online_to_momentum_', 'loads_whole_model',
     'NonFiniteLossGuard', 'check_nonfinite_mode', 'guarded_train_step',
     'check_stage_out_indices', 'check_mixer_in_channels', 'probing',
+    'probe_size',
     'check_classifier_parts',
     'MomentumModulesMixin', 'MixPair', 'mixed_infonce', 'kmeans',
     'pca_whiten', 'inverse_frequency_weights', 'checkpointed_forward'

@@ -4,12 +4,14 @@
 # layers of 64 channels, 2 heads, patch 4 at 32 px: 8x8 tokens), here with
 # its class token feeding VisionTransformerClsHead. CutMix boxes
 # (alpha = 1.0), label weights from the last layer's class attention on
-# the kept patches (only the CutMix branch of TransMix; see
-# deit-small_1xb100-transmix-200e_cifar100.py); not tuned for this data.
+# the kept patches, Mixup (alpha = 0.8) at 20 % of the steps, as
+# deit-small_1xb100-transmix-200e_cifar100.py; not tuned for this data.
 _base_ = './resnet18-w32_1xb64-15e_synthetic-shapes.py'
 model = dict(
     type='TransMixClassifier',
     alpha=1.0,
+    mixup_alpha=0.8,
+    mixup_prob=0.2,
     backbone=dict(
         _delete_=True,
         type='VisionTransformer',

@@ -11,7 +11,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from samix_mm.registry import MODELS
-from ..utils import random_pairing
+from ..utils import is_positive_number, random_pairing
 from .soft_mix_classifier import SoftMixClassifier
 
 #: (y_low, y_high, x_low, x_high) of a CutMix box, in pixels.
@@ -42,9 +42,10 @@ class TransMixClassifier(SoftMixClassifier):
     ``lam_attn = 1``. The attention is a label weight, not a path of the
     loss: it is computed without gradient.
 
-    Only the CutMix branch of TransMix is implemented; the original
-    ImageNet/CIFAR setting also switches to Mixup (with the plain ``lam``)
-    with probability 0.5.
+    With probability ``mixup_prob`` a step is plain Mixup instead (as
+    the original's switch between its CutMix and Mixup branches): ``lam ~
+    Beta(mixup_alpha, mixup_alpha)``, the images and the labels are mixed
+    with the same ``lam`` and no attention is computed.
 
     The backbone must be mmpretrain's ``VisionTransformer`` (or a subclass)
     with a class token and ``out_type='cls_token'`` (the DeiT configs, with
@@ -56,6 +57,10 @@ class TransMixClassifier(SoftMixClassifier):
         backbone (dict): The ``VisionTransformer`` config.
         alpha (float): Parameter of ``Beta(alpha, alpha)`` that the CutMix
             ``lam`` is drawn from. Defaults to 1.0.
+        mixup_alpha (float): Parameter of the Mixup branch's Beta
+            distribution. Defaults to 0.8 (the original's).
+        mixup_prob (float): Probability in [0, 1] that a step takes the
+            Mixup branch. Defaults to 0.5 (the paper's switch probability).
         **kwargs: ``neck``, ``head`` (soft-target loss), ``pretrained``,
             ``train_cfg``, ``data_preprocessor``, ``init_cfg`` of
             :class:`SoftMixClassifier`.
@@ -64,8 +69,20 @@ class TransMixClassifier(SoftMixClassifier):
     def __init__(self,
                  backbone: dict,
                  alpha: float = 1.0,
+                 mixup_alpha: float = 0.8,
+                 mixup_prob: float = 0.5,
                  **kwargs) -> None:
         super().__init__(backbone=backbone, alpha=alpha, **kwargs)
+        if not is_positive_number(mixup_alpha):
+            raise ValueError(
+                f'mixup_alpha must be a number > 0, got {mixup_alpha!r}')
+        if not (isinstance(mixup_prob, (int, float))
+                and not isinstance(mixup_prob, bool)
+                and 0. <= mixup_prob <= 1.):
+            raise ValueError(
+                f'mixup_prob must be a number in [0, 1], got {mixup_prob!r}')
+        self.mixup_alpha = float(mixup_alpha)
+        self.mixup_prob = float(mixup_prob)
         if not (isinstance(self.backbone, VisionTransformer)
                 and self.backbone.cls_token is not None
                 and self.backbone.out_type == 'cls_token'):
@@ -203,6 +220,12 @@ class TransMixClassifier(SoftMixClassifier):
         Returns:
             dict[str, Tensor]: The head's losses on the mixed images.
         """
+        if np.random.rand() < self.mixup_prob:
+            lam = float(np.random.beta(self.mixup_alpha, self.mixup_alpha))
+            index = random_pairing(inputs.size(0), device=inputs.device)
+            mixed = lam * inputs + (1. - lam) * inputs[index]
+            return self.mixed_head_loss(self.extract_feat(mixed),
+                                        data_samples, lam, index)
         img_shape = tuple(inputs.shape[-2:])
         box, _ = self.sample_box(img_shape)
         index = random_pairing(inputs.size(0), device=inputs.device)

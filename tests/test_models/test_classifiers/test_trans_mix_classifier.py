@@ -30,7 +30,9 @@ TINY_VIT = dict(
 
 def model_cfg(**overrides):
     cfg = dict(
-        type='TransMixClassifier', alpha=1.0, backbone=dict(TINY_VIT),
+        # the CutMix branch at every step unless a test sets mixup_prob
+        type='TransMixClassifier', alpha=1.0, mixup_prob=0.,
+        backbone=dict(TINY_VIT),
         head=dict(type='VisionTransformerClsHead', num_classes=NUM_CLASSES,
                   in_channels=32, loss=dict(SOFT_CE)))
     cfg.update(overrides)
@@ -44,9 +46,9 @@ def batch(seed=0):
     return inputs, samples
 
 
-def build(box=BOX):
+def build(box=BOX, **overrides):
     torch.manual_seed(0)
-    model = MODELS.build(model_cfg())
+    model = MODELS.build(model_cfg(**overrides))
     # not init_weights: it zeroes the head (no gradient to the backbone)
     with torch.no_grad():
         model.backbone.cls_token.normal_()
@@ -218,11 +220,50 @@ def test_gradients_reach_backbone_and_head(fixed):
                     in_channels=32, loss=dict(type='CrossEntropyLoss'))),
      'use_soft=True'),
     (dict(alpha=0), 'alpha must be a number > 0'),
+    (dict(mixup_alpha=0), 'mixup_alpha must be a number > 0'),
+    (dict(mixup_prob=1.5), r'mixup_prob must be a number in \[0, 1\]'),
+    (dict(mixup_prob=True), r'mixup_prob must be a number in \[0, 1\]'),
 ])
 def test_refuses(overrides, message):
     with pytest.raises(ValueError, match=message) as info:
         MODELS.build(model_cfg(**overrides))
     assert '\n' not in str(info.value)
+
+
+def test_mixup_branch_mixes_images_and_labels_by_lam(monkeypatch):
+    draws = []
+
+    def beta(a, b):
+        draws.append((a, b))
+        return LAM
+
+    monkeypatch.setattr(np.random, 'beta', beta)
+    monkeypatch.setattr(tmc, 'random_pairing',
+                        lambda n, device=None: PERM.to(device))
+    model, seen = build(mixup_prob=1., mixup_alpha=0.3)
+    model.cutmix.rand_bbox = None  # the CutMix box must not be drawn
+    inputs, samples = batch()
+    model.loss(inputs, samples)
+    assert draws == [(0.3, 0.3)]
+    torch.testing.assert_close(seen['mixed'],
+                               LAM * inputs + (1 - LAM) * inputs[PERM])
+    one_hot = F.one_hot(LABELS, NUM_CLASSES).float()
+    torch.testing.assert_close(seen['target'],
+                               LAM * one_hot + (1 - LAM) * one_hot[PERM])
+
+
+@pytest.mark.parametrize('draw, mixup', [(0.29, True), (0.31, False)])
+def test_branch_switch_follows_mixup_prob(fixed, monkeypatch, draw, mixup):
+    monkeypatch.setattr(np.random, 'rand', lambda: draw)
+    model, seen = build(mixup_prob=0.3)
+    inputs, samples = batch()
+    model.loss(inputs, samples)
+    yl, yh, xl, xh = BOX
+    outside = torch.ones(32, 32, dtype=torch.bool)
+    outside[yl:yh, xl:xh] = False
+    # CutMix keeps each image outside the box; Mixup changes every pixel
+    kept = torch.equal(seen['mixed'][..., outside], inputs[..., outside])
+    assert kept is not mixup
 
 
 def test_predict_is_inherited():

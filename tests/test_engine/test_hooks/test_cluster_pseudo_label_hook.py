@@ -7,7 +7,6 @@ tests/test_models/test_selfsup/test_samix_c.py; the loss alone:
 tests/test_models/test_losses/test_cluster_mix_loss.py; the clustering
 helpers: tests/test_models/test_utils/test_cluster_ops.py.
 """
-import copy
 import inspect
 import os.path as osp
 from types import SimpleNamespace
@@ -26,39 +25,14 @@ from samix_mm.models.utils import inverse_frequency_weights, kmeans, pca_whiten
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 from hook_runs import ROOT, Probe, build_runner, find_hook
+from narrow_samix_moco import LAST, gap, model_cfg, perturb_
 
 register_all_modules()
-BASE = Config.fromfile(
-    osp.join(ROOT, 'configs', '_base_', 'models',
-             'samix-mocov2_resnet18_cifar.py')).model
 #: The SAMix-C demo config (SyntheticShapes), shrunk by the run below.
 SAMIX_C = osp.join(
     ROOT, 'configs', 'samix_moco',
     'samix-c-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py')
-LAST = 128  # channels of the narrow ResNet-18's last stage
 CLUSTER = dict(type='ClusterMixLoss', in_channels=LAST, num_clusters=3)
-
-
-def model_cfg(**overrides):
-    """A narrow ResNet-18 with 16-d keys (as in test_samix_c.py)."""
-    cfg = copy.deepcopy(BASE.to_dict())
-    cfg['backbone'].update(base_channels=16)
-    cfg['neck'].update(in_channels=LAST, hid_channels=64, out_channels=16)
-    cfg['mixer'].update(in_channels=64, value_neck_cfg=dict(
-        hidden_channels=16, dropout=0.))
-    cfg.update(feat_dim=16, queue_len=16, **overrides)
-    return cfg
-
-
-@torch.no_grad()
-def perturb_(module, seed, scale=0.05):
-    g = torch.Generator().manual_seed(seed)
-    for p in module.parameters():
-        p.add_(scale * torch.randn(p.shape, generator=g))
-
-
-def gap(x):
-    return x.mean(dim=(2, 3))
 
 
 # --------------------------------------------------------- stub runner

@@ -15,41 +15,16 @@ import copy
 
 import numpy as np
 import torch
-from mmengine import Config
 from mmpretrain.structures import DataSample
 
 from samix_mm.models.utils import inverse_frequency_weights
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
+from narrow_samix_moco import (LAST, NUM, SIZE, gap,  # noqa: I100
+                               model_cfg, perturb_)
 
 register_all_modules()
-BASE = Config.fromfile(
-    'configs/_base_/models/samix-mocov2_resnet18_cifar.py').model
-LAST = 128  # channels of the narrow ResNet-18's last stage
 CLUSTER = dict(type='ClusterMixLoss', in_channels=LAST, num_clusters=3)
-NUM, SIZE = 4, 32
-
-
-def model_cfg(**overrides):
-    """A narrow ResNet-18 with 16-d keys (as in test_samix_moco.py)."""
-    cfg = copy.deepcopy(BASE.to_dict())
-    cfg['backbone'].update(base_channels=16)
-    cfg['neck'].update(in_channels=LAST, hid_channels=64, out_channels=16)
-    cfg['mixer'].update(in_channels=64, value_neck_cfg=dict(
-        hidden_channels=16, dropout=0.))
-    cfg.update(feat_dim=16, queue_len=16, **overrides)
-    return cfg
-
-
-@torch.no_grad()
-def perturb_(module, seed, scale=0.05):
-    g = torch.Generator().manual_seed(seed)
-    for p in module.parameters():
-        p.add_(scale * torch.randn(p.shape, generator=g))
-
-
-def gap(x):
-    return x.mean(dim=(2, 3))
 
 
 # ------------------------------------------------------- in SAMixMoCo

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine import Config
 from mmpretrain.structures import DataSample
 
 import samix_mm.models.selfsup.samix_moco as samix_moco_module
@@ -13,25 +12,12 @@ import samix_mm.models.selfsup.selfsup_mix_ops as ops
 from samix_mm.models.selfsup import gather_batch, global_partner_index
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
+from narrow_samix_moco import (BASE, FEAT, LAST, NUM, QUEUE,  # noqa: I100
+                               SIZE, model_cfg)
 
 register_all_modules()
-BASE = Config.fromfile(
-    'configs/_base_/models/samix-mocov2_resnet18_cifar.py').model
-NUM, SIZE, FEAT, QUEUE = 4, 32, 16, 16
-# the cluster head reads the pooled last stage (128 channels)
-CLUSTER = dict(type='ClusterMixLoss', in_channels=128, num_clusters=3)
-
-
-def model_cfg(**overrides):
-    """A narrow ResNet-18 (stage 3: 64 channels, last: 128), 16-d keys."""
-    cfg = copy.deepcopy(BASE.to_dict())
-    cfg['backbone'].update(base_channels=16)
-    cfg['neck'].update(in_channels=128, hid_channels=64, out_channels=FEAT)
-    cfg['mixer'].update(in_channels=64, value_neck_cfg=dict(
-        hidden_channels=16, dropout=0.))
-    cfg.update(feat_dim=FEAT, queue_len=QUEUE)
-    cfg.update(overrides)
-    return cfg
+# the cluster head reads the pooled last stage
+CLUSTER = dict(type='ClusterMixLoss', in_channels=LAST, num_clusters=3)
 
 
 def build(**overrides):

@@ -20,7 +20,8 @@ from samix_mm.models.mixers import adjust_mask_area
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 
-from test_samix_moco import FEAT, NUM, QUEUE, SIZE, model_cfg  # noqa: E402
+from narrow_samix_moco import (FEAT, NUM, QUEUE, SIZE,  # noqa: E402
+                               model_cfg, perturb_)
 
 register_all_modules()
 PTR = 4
@@ -36,19 +37,10 @@ def close(a, b):
 
 
 def build(**overrides):
-    """The narrow model of test_samix_moco (16-d keys, queue of 16)."""
+    """The narrow model of tests/helpers (16-d keys, queue of 16)."""
     model = MODELS.build(model_cfg(**overrides))
     model.train()
     return model
-
-
-@torch.no_grad()
-def perturb_(modules, seed, scale=0.05):
-    """Add noise to every parameter so the modules differ from their pair."""
-    g = torch.Generator().manual_seed(seed)
-    for module in modules:
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=g))
 
 
 def nce(query, pos_key, queue):

@@ -10,15 +10,11 @@
 # norm clipping at 10; here AutoMix gets SAMix's schedule, as the other
 # AutoMix configs. Reference top-1 (original implementation, 200 epochs):
 # 76.24.
-_base_ = '../samix/samix_deit-small_1xb100-200e_cifar100.py'
+_base_ = [
+    '../samix/samix_deit-small_1xb100-200e_cifar100.py',
+    '../_base_/recipes/automix_parts.py',
+]
 model = dict(
-    mixer=dict(
-        _delete_=True,
-        type='PixelMixer',
-        in_channels=384,
-        reduction=2,
-        use_scale=True,
-        upsample_mode='nearest',
-        lam_concat=True),
-    mask_loss=dict(variance_weight=0.),
-    head_mix_k=None)
+    mixer=dict(_delete_=True, in_channels=384, lam_concat=True,
+               **_base_.automix_mixer),
+    **_base_.automix_model)

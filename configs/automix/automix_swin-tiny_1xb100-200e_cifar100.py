@@ -9,15 +9,11 @@
 # gave the Mixer lr 1e-3, clipped the gradient norm at 10 and read the last
 # stage (mask_layer=3); here AutoMix gets SAMix's schedule and stage, as the
 # other AutoMix configs. No reference number is quoted for it.
-_base_ = '../samix/samix_swin-tiny_1xb100-200e_cifar100.py'
+_base_ = [
+    '../samix/samix_swin-tiny_1xb100-200e_cifar100.py',
+    '../_base_/recipes/automix_parts.py',
+]
 model = dict(
-    mixer=dict(
-        _delete_=True,
-        type='PixelMixer',
-        in_channels=768,
-        reduction=2,
-        use_scale=True,
-        upsample_mode='nearest',
-        lam_concat=True),
-    mask_loss=dict(variance_weight=0.),
-    head_mix_k=None)
+    mixer=dict(_delete_=True, in_channels=768, lam_concat=True,
+               **_base_.automix_mixer),
+    **_base_.automix_model)

@@ -3,15 +3,8 @@
 # multiplication, q/k from the own sample only, L1 mask loss (no variance
 # term), and the Mixer trained with plain mixup CE (head_mix_k = a copy of
 # head_mix).
-_base_ = './samix_resnet18_cifar.py'
+_base_ = ['./samix_resnet18_cifar.py', '../recipes/automix_parts.py']
 model = dict(
-    mixer=dict(
-        _delete_=True,
-        type='PixelMixer',
-        in_channels=256,
-        reduction=2,
-        use_scale=True,
-        upsample_mode='nearest',
-        lam_concat=False),
-    mask_loss=dict(variance_weight=0.),
-    head_mix_k=None)
+    mixer=dict(_delete_=True, in_channels=256, lam_concat=False,
+               **_base_.automix_mixer),
+    **_base_.automix_model)

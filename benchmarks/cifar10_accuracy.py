@@ -20,10 +20,11 @@ writes ``OUT_DIR/<method>_seed<seed>.json`` (top-1 after each evaluation:
 ``accuracy/top1_<head>`` and their best ``accuracy/top1_best``; wall time);
 a run whose JSON exists is skipped, so an interrupted benchmark continues
 where it stopped. The summary (mean ± std over seeds of the final and the
-best top-1 per head, ``top1`` being the answer) is printed and written to
-``OUT_DIR/summary.json``. Logs and JSON files written when
-``accuracy/top1`` named the best head are read with that value as
-``best``.
+best top-1 per head, ``top1`` being the answer, over every finished run of
+``OUT_DIR``, and the per-seed differences of the answer's final top-1
+between methods) is printed and written to ``OUT_DIR/summary.json``.
+Logs and JSON files written when ``accuracy/top1`` named the best head are
+read with that value as ``best``.
 
 Example::
 
@@ -255,6 +256,46 @@ def summarize(results: List[Dict]) -> Dict:
     return summary
 
 
+def load_results(out_dir: str) -> Dict[str, Dict]:
+    """The finished runs' JSON files of ``out_dir`` by file name."""
+    results = {}
+    for name in sorted(os.listdir(out_dir)):
+        if '_seed' in name and name.endswith('.json'):
+            with open(osp.join(out_dir, name)) as f:
+                results[name] = json.load(f)
+    return results
+
+
+def paired_differences(results: List[Dict]) -> Dict[str, Dict]:
+    """Final top-1 of the model's answer, method A - method B, per seed.
+
+    Every ordered pair of methods that share seeds gets the differences on
+    those seeds (runs of the same seed see the same data order and
+    initialisation) and their mean ± std.
+
+    Args:
+        results (list[dict]): Finished runs (``method``, ``seed``,
+            ``top1``).
+
+    Returns:
+        dict: ``{'A - B': dict(seeds, per_seed, mean_std)}``.
+    """
+    final = {}
+    for res in results:
+        curve = top1_names(res['top1'])['accuracy/top1']
+        final.setdefault(res['method'], {})[res['seed']] = curve[-1]
+    diffs = {}
+    for a, runs_a in final.items():
+        for b, runs_b in final.items():
+            seeds = sorted(set(runs_a) & set(runs_b))
+            if a == b or not seeds:
+                continue
+            per_seed = [round(runs_a[s] - runs_b[s], 3) for s in seeds]
+            diffs[f'{a} - {b}'] = dict(seeds=seeds, per_seed=per_seed,
+                                       mean_std=mean_std(per_seed))
+    return diffs
+
+
 def print_summary(summary: Dict) -> None:
     """One line per method: seeds, minutes, final top-1 mean ± std."""
     for method, res in summary.items():
@@ -297,26 +338,30 @@ def main() -> None:
     os.makedirs(args.work_dir, exist_ok=True)
     os.makedirs(args.out_dir, exist_ok=True)
     data_root = make_subset(args.data_root, args.per_class, args.work_dir)
-    for name in sorted(os.listdir(args.out_dir)):
-        if '_seed' in name and name.endswith('.json'):
-            with open(osp.join(args.out_dir, name)) as f:
-                if json.load(f).get('budget') != budget(args):
-                    sys.exit(f'error: {args.out_dir}/{name} is a run of '
-                             'another budget; give another --out-dir')
+    for name, res in load_results(args.out_dir).items():
+        if res.get('budget') != budget(args):
+            sys.exit(f'error: {args.out_dir}/{name} is a run of '
+                     'another budget; give another --out-dir')
     runs = [(m, s) for s in args.seeds for m in args.methods]
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(
             lambda run: run_method(*run, args, data_root), runs))
     errors = [f'{m} seed {s}: {r["error"]}'
               for (m, s), r in zip(runs, results) if 'error' in r]
-    done = [r for r in results if 'error' not in r]
+    # every finished run of this budget, also those of other invocations
+    done = list(load_results(args.out_dir).values())
     summary = summarize(done)
+    diffs = paired_differences(done)
     with open(osp.join(args.out_dir, 'summary.json'), 'w') as f:
-        json.dump(dict(budget=budget(args), methods=summary), f, indent=1)
+        json.dump(dict(budget=budget(args), methods=summary,
+                       differences=diffs), f, indent=1)
     print(f'CIFAR-10, {args.per_class} train images per class, '
           f'{args.epochs} epochs, ResNet-18 width {args.width}, '
           f'EMA {args.ema_momentum or "config"}; mean ± std over seeds')
     print_summary(summary)
+    for pair, diff in diffs.items():
+        mean, std = diff['mean_std']
+        print(f'{pair}: {mean:+.2f} ± {std:.2f} (seeds {diff["seeds"]})')
     for line in errors:
         print(f'FAILED {line}', file=sys.stderr)
     if errors:

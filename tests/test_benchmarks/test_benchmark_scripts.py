@@ -112,9 +112,25 @@ def test_cifar10_accuracy_on_generated_folders(tmp_path):
     # finished runs are not trained again
     (out / 'mixup_seed1.json').write_text(json.dumps(dict(
         run0, method='mixup', seed=1, top1={'accuracy/top1': [55.]})))
+    # a run of another invocation (same budget) is summarised too
+    (out / 'vanilla_seed1.json').write_text(json.dumps(dict(
+        run0, method='vanilla', seed=1, top1={'accuracy/top1': [50.]})))
     run(args)
-    summary = json.loads((out / 'summary.json').read_text())['methods']
+    stored = json.loads((out / 'summary.json').read_text())
+    summary = stored['methods']
     assert summary['mixup']['top1']['final'][1] == 55.
+    assert summary['vanilla']['seeds'] == [1]
+    # per-seed differences of the answer's final top-1, on shared seeds
+    answer = {
+        seed: json.loads((out / f'samix-bce_seed{seed}.json').read_text())
+        ['top1']['accuracy/top1'][-1] for seed in (0, 1)}
+    diff = stored['differences']['mixup - vanilla']
+    assert diff['seeds'] == [1] and diff['per_seed'] == [5.]
+    diff = stored['differences']['samix-bce - mixup']
+    assert diff['seeds'] == [0, 1]
+    assert diff['per_seed'][1] == pytest.approx(answer[1] - 55., abs=1e-3)
+    assert diff['mean_std'][0] == pytest.approx(
+        sum(diff['per_seed']) / 2, abs=1e-3)
     # another budget is refused, not mixed in
     proc = subprocess.run([sys.executable, *args[:5], '--epochs', '2',
                            *args[7:]], cwd=ROOT, capture_output=True,

@@ -20,13 +20,18 @@ Methods: Mixup (constant mask), CutMix (mmpretrain's box sampling and
 λ correction), FMix, GridMix and SaliencyMix (samix_mm's batch augments:
 their masks and label weights = the actual areas) and each given
 SAMix/AutoMix checkpoint (its trained Mixer, fed by its momentum encoder,
-as in training).
+as in training), and optionally a PuzzleMix checkpoint (``--puzzlemix``,
+:func:`puzzlemix_masks`: the saliency of that classifier, its graph-cut
+masks and block transport; the label weight = the mask's mean).
 
 Example::
 
     python benchmarks/mask_quality.py \
         --model samix=work_dirs/demo/epoch_15.pth \
         --config configs/samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py
+    # PuzzleMix too: --puzzlemix CONFIG=CKPT, e.g. the config
+    # configs/mixup_baselines/resnet18-w32_1xb64-puzzlemix-15e_synthetic-
+    # shapes.py and its checkpoint work_dirs/pm/epoch_15.pth
 """
 import argparse
 import json
@@ -45,7 +50,8 @@ sys.path.insert(0, ROOT)
 from samix_mm.datasets import SyntheticShapes  # noqa: E402
 from samix_mm.models.batch_augments import (FMix, GridMix,  # noqa: E402
                                             SaliencyMix)
-from samix_mm.models.utils import forward_to_stage  # noqa: E402
+from samix_mm.models.utils import (apply_transport,  # noqa: E402
+                                   forward_to_stage)
 from samix_mm.registry import MODELS  # noqa: E402
 from samix_mm.utils import register_all_modules  # noqa: E402
 from samix_mm.utils.safe_checkpoint import safe_load  # noqa: E402
@@ -101,6 +107,33 @@ def augment_masks(inputs: torch.Tensor, pair: torch.Tensor, lam: float):
     return out
 
 
+def puzzlemix_masks(model, inputs: torch.Tensor, labels: torch.Tensor,
+                    pair: torch.Tensor, lam: float, grid: int = None):
+    """Masks (N, 2, H, W) and label weights of a (N, ) of a
+    ``PuzzleMixClassifier`` for the pairs ``(i, pair[i])``: its saliency of
+    ``inputs`` (with ``labels``), its graph-cut masks on a ``grid x grid``
+    block grid (None: drawn from the model's ``block_num`` by numpy's
+    global generator) and, if it transports, its plans. A transported block
+    of a is shown where it lands, so channel 0 is the mask brought back to
+    a's own layout (the inverse plan; channel 1 likewise for the partner's
+    ``1 - mask``), which is what ``kept`` compares with a's object."""
+    scores = torch.nn.functional.one_hot(labels,
+                                         model.head.num_classes).float()
+    saliency = model.saliency(inputs, scores)
+    if grid is None:
+        grid = model.block_num[np.random.randint(len(model.block_num))]
+    mask, plans = model.puzzle_masks(inputs, saliency, lam, pair, grid)
+    size = tuple(inputs.shape[-2:])
+    shown = torch.nn.functional.interpolate(mask[:, None], size=size,
+                                            mode='nearest')
+    own, partner = shown, 1 - shown
+    if plans is not None:
+        own_plan, partner_plan, t_grid = plans
+        own = apply_transport(own, own_plan.argsort(1), t_grid)
+        partner = apply_transport(partner, partner_plan.argsort(1), t_grid)
+    return torch.cat([own, partner], dim=1), shown.flatten(1).mean(1)
+
+
 def evaluate(kept: np.ndarray, weight: np.ndarray) -> dict:
     gap = np.abs(kept - weight)
     erased = (kept < 0.05) & (weight >= 0.25)
@@ -119,6 +152,8 @@ def main() -> None:
                         help='config of the SAMix/AutoMix checkpoints')
     parser.add_argument('--model', action='append', default=[],
                         metavar='NAME=CKPT', help='a trained Mixer to test')
+    parser.add_argument('--puzzlemix', default=None, metavar='CONFIG=CKPT',
+                        help='a trained PuzzleMixClassifier to test')
     parser.add_argument('--num-images', type=int, default=1000)
     parser.add_argument('--batch', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
@@ -136,13 +171,21 @@ def main() -> None:
         if not ckpt:
             parser.error(f'--model takes NAME=CKPT, got {item}')
         models[name] = load_model(args.config, ckpt)
+    puzzlemix = None
+    if args.puzzlemix:
+        pm_config, _, pm_ckpt = args.puzzlemix.partition('=')
+        if not pm_ckpt:
+            parser.error('--puzzlemix takes CONFIG=CKPT, got '
+                         f'{args.puzzlemix}')
+        puzzlemix = load_model(pm_config, pm_ckpt)
     preprocessor = next(iter(models.values())).data_preprocessor if models \
         else MODELS.build(dict(type='ClsDataPreprocessor',
                                **cfg.data_preprocessor))
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
     kept = {m: [] for m in ['mixup', 'cutmix', 'fmix', 'gridmix',
-                            'saliencymix', *models]}
+                            'saliencymix', *models,
+                            *(['puzzlemix'] if puzzlemix else [])]}
     weight = {m: [] for m in kept}
     for start in range(0, args.num_images, args.batch):
         idx = range(start, min(start + args.batch, args.num_images))
@@ -162,6 +205,10 @@ def main() -> None:
         masks['mixup'][0][:, 1] = 1 - lam
         masks['cutmix'] = cutmix_masks(num, size, lam, rng)
         masks.update(augment_masks(inputs, pair, lam))
+        if puzzlemix is not None:
+            labels = torch.tensor([d['gt_label'] for d in infos])
+            masks['puzzlemix'] = puzzlemix_masks(puzzlemix, inputs, labels,
+                                                 pair, lam)
         with torch.no_grad():
             for name, model in models.items():
                 feat = forward_to_stage(model.backbone_k, inputs,

@@ -1,7 +1,8 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Training-step time and peak memory of SAMix against its baselines.
 
-Methods: vanilla, Mixup, CutMix, AutoMix, SAMix, SAMix with
+Methods: vanilla, Mixup, CutMix, FMix, GridMix, SaliencyMix, PuzzleMix
+(``r18-cifar`` only), AutoMix, SAMix, SAMix with
 ``checkpoint_mixer_branch=True`` (``samix-ckpt``) and SAMix^P (a plain
 classifier whose batches the frozen Mixer of the SAMix config mixes). All
 methods run through their real model classes and ``train_step`` (data
@@ -71,6 +72,10 @@ SETTINGS = {
             'resnet18_1xb100-gridmix-400e_cifar100.py',
             saliencymix='configs/mixup_baselines/'
             'resnet18_1xb100-saliencymix-400e_cifar100.py',
+            # a classifier (saliency pass + graph cuts), not a batch augment:
+            # here only, no 224 px config exists
+            puzzlemix='configs/mixup_baselines/'
+            'resnet18_1xb100-puzzlemix-400e_cifar100.py',
             automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
             samix='configs/samix/samix_resnet18_1xb100-400e_cifar100.py',
             # the Mixup classifier, its batches mixed by the frozen Mixer

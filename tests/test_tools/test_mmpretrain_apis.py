@@ -141,6 +141,7 @@ def test_configs_carry_scope_and_classifiers_are_indexed():
         configs.add(entry)
         if cfg.model.type in ('SAMixClassifier', 'ImageClassifier',
                               'ManifoldMixClassifier',
+                              'PuzzleMixClassifier',
                               'TransMixClassifier'):
             classifiers.add(entry)
     index = indexed_models()

@@ -69,6 +69,14 @@ class SoftMixClassifier(ImageClassifier):
             raise ValueError(f'alpha must be a number > 0, got {alpha!r}')
         self.alpha = float(alpha)
 
+    def target_scores(self, data_samples: List[DataSample]) -> torch.Tensor:
+        """The batch's own targets ``(N, num_classes)``: ``gt_score`` if
+        present, else one-hot ``gt_label``."""
+        if 'gt_score' in data_samples[0]:
+            return torch.stack([s.gt_score for s in data_samples]).float()
+        labels = torch.cat([s.gt_label for s in data_samples])
+        return F.one_hot(labels, self.head.num_classes).float()
+
     def mixed_head_loss(self, feats, data_samples: List[DataSample],
                         lam: Union[float, torch.Tensor],
                         index: torch.Tensor) -> dict:
@@ -85,12 +93,7 @@ class SoftMixClassifier(ImageClassifier):
         Returns:
             dict[str, Tensor]: The head's losses.
         """
-        if 'gt_score' in data_samples[0]:
-            scores = torch.stack([s.gt_score for s in data_samples])
-        else:
-            labels = torch.cat([s.gt_label for s in data_samples])
-            scores = F.one_hot(labels, self.head.num_classes).float()
-        scores = scores.to(index.device)
+        scores = self.target_scores(data_samples).to(index.device)
         if isinstance(lam, torch.Tensor):
             lam = lam.to(scores.dtype).unsqueeze(1)
         target = lam * scores + (1. - lam) * scores[index]

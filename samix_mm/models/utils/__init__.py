@@ -11,6 +11,10 @@ from .momentum_ops import (copy_online_to_momentum_, loads_whole_model,
 from .momentum_modules_mixin import MomentumModulesMixin
 from .nonfinite_loss_guard import (NonFiniteLossGuard, check_nonfinite_mode,
                                    guarded_train_step)
+from .puzzle_mix_ops import (apply_transport, block_saliency,
+                             graphcut_masks, grid_distance, input_saliency,
+                             label_prior, local_discontinuity,
+                             transport_plan)
 from .stage_forward import (check_classifier_parts, check_mixer_in_channels,
                             check_stage_out_indices, forward_to_stage,
                             probe_size, probing)
@@ -25,5 +29,7 @@ __all__ = [
     'probe_size',
     'check_classifier_parts',
     'MomentumModulesMixin', 'MixPair', 'mixed_infonce', 'kmeans',
-    'pca_whiten', 'inverse_frequency_weights', 'checkpointed_forward'
+    'pca_whiten', 'inverse_frequency_weights', 'checkpointed_forward',
+    'input_saliency', 'block_saliency', 'local_discontinuity', 'label_prior',
+    'graphcut_masks', 'grid_distance', 'transport_plan', 'apply_transport'
 ]

@@ -113,22 +113,13 @@ class ManifoldMixClassifier(SoftMixClassifier):
                 outs.append(x)
         return tuple(outs)
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> dict:
-        """Manifold Mixup loss of a batch.
-
-        Args:
-            inputs (Tensor): Images of shape ``(N, C, H, W)``.
-            data_samples (list[DataSample]): Their labels (``gt_label``, or
-                ``gt_score`` if present); not modified.
-
-        Returns:
-            dict[str, Tensor]: The head's losses on the mixed features.
-        """
+    def mix_forward(self, inputs: torch.Tensor,
+                    data_samples: List[DataSample]) -> tuple:
+        """Draw λ, the stage and the partners; mix the features there."""
         lam = float(np.random.beta(self.alpha, self.alpha))
         stage = self.mix_stages[np.random.randint(len(self.mix_stages))]
         index = random_pairing(inputs.size(0), device=inputs.device)
         feats = self.mixed_backbone_forward(inputs, stage, lam, index)
         if self.with_neck:
             feats = self.neck(feats)
-        return self.mixed_head_loss(feats, data_samples, lam, index)
+        return feats, lam, index

@@ -245,11 +245,7 @@ class PuzzleMixClassifier(SoftMixClassifier):
         """Mask, transport and mix a batch (steps 2 to 4).
 
         Args:
-            inputs (Tensor): Images of shape ``(N, C, H, W)``.
-            saliency (Tensor): Their pixel saliency ``(N, H, W)``.
-            lam (float): λ of the mask's prior.
-            index (Tensor): Partner of each sample ``(N, )``.
-            grid (int): Side of the mask's block grid.
+            inputs, saliency, lam, index, grid: As :meth:`puzzle_masks`.
 
         Returns:
             tuple[Tensor]: The mixed images ``(N, C, H, W)``, the pixel mask
@@ -268,23 +264,14 @@ class PuzzleMixClassifier(SoftMixClassifier):
         mixed = pixel_mask * own + (1. - pixel_mask) * partner
         return mixed, pixel_mask, pixel_mask.flatten(1).mean(1)
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> dict:
-        """PuzzleMix loss of a batch.
-
-        Args:
-            inputs (Tensor): Images of shape ``(N, C, H, W)``.
-            data_samples (list[DataSample]): Their labels (``gt_label``, or
-                ``gt_score`` if present); not modified.
-
-        Returns:
-            dict[str, Tensor]: The head's losses on the mixed images.
-        """
+    def mix_forward(self, inputs: torch.Tensor,
+                    data_samples: List[DataSample]) -> tuple:
+        """Saliency, λ, grid side and partners, then :meth:`puzzle_mix`;
+        the label weight of each sample is its mask's mean."""
         saliency = self.saliency(inputs, self.target_scores(data_samples))
         lam = float(np.random.beta(self.alpha, self.alpha))
         grid = self.block_num[np.random.randint(len(self.block_num))]
         index = random_pairing(inputs.size(0), device=inputs.device)
         mixed, _, lam_mix = self.puzzle_mix(inputs, saliency, lam, index,
                                             grid)
-        feats = self.extract_feat(mixed)
-        return self.mixed_head_loss(feats, data_samples, lam_mix, index)
+        return self.extract_feat(mixed), lam_mix, index

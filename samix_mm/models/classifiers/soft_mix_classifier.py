@@ -1,6 +1,6 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """What the classifiers that mix inside their own step share."""
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -16,7 +16,8 @@ class SoftMixClassifier(ImageClassifier):
 
     It refuses batch augments (``train_cfg.augments`` or the data
     preprocessor's), a head loss without soft targets and ``alpha <= 0``,
-    each in one line, and gives the subclasses :meth:`mixed_head_loss`.
+    each in one line. Its :meth:`loss` is the head's soft-target loss on
+    what the subclass's :meth:`mix_forward` mixes.
 
     Args:
         backbone (dict): The backbone config.
@@ -101,3 +102,35 @@ class SoftMixClassifier(ImageClassifier):
             s.clone().set_gt_score(t) for s, t in zip(data_samples, target)
         ]
         return self.head.loss(feats, mixed)
+
+    def mix_forward(
+        self, inputs: torch.Tensor, data_samples: List[DataSample]
+    ) -> Tuple[tuple, Union[float, torch.Tensor], torch.Tensor]:
+        """Mix the batch and run it up to what the head reads (each
+        subclass's method).
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, C, H, W)``.
+            data_samples (list[DataSample]): Their labels; not modified.
+
+        Returns:
+            tuple: The head's input, the weight λ of each sample's own label
+            (one number or ``(N, )``) and the partner index ``(N, )``.
+        """
+        raise NotImplementedError
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> dict:
+        """The head's soft-target loss on the batch :meth:`mix_forward`
+        mixes.
+
+        Args:
+            inputs (Tensor): Images of shape ``(N, C, H, W)``.
+            data_samples (list[DataSample]): Their labels (``gt_label``, or
+                ``gt_score`` if present); not modified.
+
+        Returns:
+            dict[str, Tensor]: The head's losses.
+        """
+        feats, lam, index = self.mix_forward(inputs, data_samples)
+        return self.mixed_head_loss(feats, data_samples, lam, index)

@@ -208,28 +208,18 @@ class TransMixClassifier(SoftMixClassifier):
                 handle.remove()
         return feats, seen['attn'], seen['grid']
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> dict:
-        """TransMix loss of a batch.
-
-        Args:
-            inputs (Tensor): Images of shape ``(N, C, H, W)``.
-            data_samples (list[DataSample]): Their labels (``gt_label``, or
-                ``gt_score`` if present); not modified.
-
-        Returns:
-            dict[str, Tensor]: The head's losses on the mixed images.
-        """
+    def mix_forward(self, inputs: torch.Tensor,
+                    data_samples: List[DataSample]) -> tuple:
+        """A Mixup step (probability ``mixup_prob``) or a CutMix step
+        weighted by the class attention."""
+        index = random_pairing(inputs.size(0), device=inputs.device)
         if np.random.rand() < self.mixup_prob:
             lam = float(np.random.beta(self.mixup_alpha, self.mixup_alpha))
-            index = random_pairing(inputs.size(0), device=inputs.device)
             mixed = lam * inputs + (1. - lam) * inputs[index]
-            return self.mixed_head_loss(self.extract_feat(mixed),
-                                        data_samples, lam, index)
+            return self.extract_feat(mixed), lam, index
         img_shape = tuple(inputs.shape[-2:])
         box, _ = self.sample_box(img_shape)
-        index = random_pairing(inputs.size(0), device=inputs.device)
         mixed = self.cutmix_images(inputs, box, index)
         feats, cls_attn, grid = self.forward_with_attention(mixed)
         lam = self.attention_lambda(cls_attn, box, img_shape, grid)
-        return self.mixed_head_loss(feats, data_samples, lam, index)
+        return feats, lam, index

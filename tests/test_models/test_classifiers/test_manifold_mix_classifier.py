@@ -3,18 +3,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.structures import DataSample
 
 from samix_mm.models.classifiers import manifold_mix_classifier as mmc
 from samix_mm.models.utils import forward_to_stage
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
+from soft_mix_batch import PERM, batch, fix_draws  # noqa: I100
 
 register_all_modules()
 NUM_CLASSES = 5
 LAM = 0.3
-# no involution: a mix-up of perm and its inverse is caught
-PERM = torch.tensor([2, 0, 1, 5, 3, 4])
 SOFT_CE = dict(type='CrossEntropyLoss', use_soft=True)
 BACKBONES = dict(
     cifar=dict(type='ResNet_CIFAR', depth=18, base_channels=8,
@@ -37,20 +35,10 @@ def model_cfg(mix_stages=(1, ), backbone='cifar', **overrides):
     return cfg
 
 
-def batch(n=6, size=32, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(n, 3, size, size, generator=g)
-    labels = torch.tensor([0, 1, 2, 3, 4, 1])[:n]
-    samples = [DataSample().set_gt_label(int(y)) for y in labels]
-    return inputs, samples, labels
-
-
 @pytest.fixture
 def fixed(monkeypatch):
     """Fix lam and the permutation; record what the head receives."""
-    monkeypatch.setattr(np.random, 'beta', lambda a, b: LAM)
-    monkeypatch.setattr(mmc, 'random_pairing',
-                        lambda n, device=None: PERM.to(device))
+    fix_draws(monkeypatch, mmc, LAM)
 
 
 def build(cfg):

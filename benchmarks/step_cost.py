@@ -1,8 +1,9 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Training-step time and peak memory of SAMix against its baselines.
 
-Methods: vanilla, Mixup, CutMix, FMix, GridMix, SaliencyMix, PuzzleMix
-(``r18-cifar`` only), AutoMix, SAMix, SAMix with
+Methods: vanilla, Mixup, CutMix, FMix, GridMix, SaliencyMix, Manifold
+Mixup and PuzzleMix (``r18-cifar`` only), TransMix (``deit-s-224`` only),
+AutoMix, SAMix, SAMix with
 ``checkpoint_mixer_branch=True`` (``samix-ckpt``) and SAMix^P (a plain
 classifier whose batches the frozen Mixer of the SAMix config mixes). All
 methods run through their real model classes and ``train_step`` (data
@@ -72,8 +73,10 @@ SETTINGS = {
             'resnet18_1xb100-gridmix-400e_cifar100.py',
             saliencymix='configs/mixup_baselines/'
             'resnet18_1xb100-saliencymix-400e_cifar100.py',
-            # a classifier (saliency pass + graph cuts), not a batch augment:
-            # here only, no 224 px config exists
+            # classifiers that mix in their own step (no batch augment):
+            # here only, no 224 px ResNet configs of them exist
+            manifoldmix='configs/mixup_baselines/'
+            'resnet18_1xb100-manifoldmix-400e_cifar100.py',
             puzzlemix='configs/mixup_baselines/'
             'resnet18_1xb100-puzzlemix-400e_cifar100.py',
             automix='configs/automix/automix_resnet18_1xb100-400e_cifar100.py',
@@ -113,6 +116,9 @@ SETTINGS = {
             vanilla=None,
             mixup=dict(type='Mixup', alpha=0.8),  # alphas: no cost effect
             cutmix=dict(type='CutMix', alpha=2.0),
+            # its own classifier (class-token head, attention re-weighting)
+            transmix='configs/mixup_baselines/deit-small_1xb100-transmix-'
+            '200e_cifar100.py',
             automix='configs/automix/automix_deit-small_1xb100-200e_'
             'cifar100.py',
             samix='configs/samix/samix_deit-small_1xb100-200e_cifar100.py',

@@ -20,16 +20,19 @@ Methods: Mixup (constant mask), CutMix (mmpretrain's box sampling and
 λ correction), FMix, GridMix and SaliencyMix (samix_mm's batch augments:
 their masks and label weights = the actual areas) and each given
 SAMix/AutoMix checkpoint (its trained Mixer, fed by its momentum encoder,
-as in training), and optionally a PuzzleMix checkpoint (``--puzzlemix``,
-:func:`puzzlemix_masks`: the saliency of that classifier, its graph-cut
-masks and block transport; the label weight = the mask's mean).
+as in training), and each given checkpoint of a classifier that mixes in
+its own step (``--classifier``): PuzzleMix (:func:`puzzlemix_masks`: the
+saliency of that classifier, its graph-cut masks and block transport; the
+label weight = the mask's mean) and TransMix (:func:`transmix_masks`: one
+CutMix box per batch; the label weight = the class attention's share on
+the kept patches).
 
 Example::
 
     python benchmarks/mask_quality.py \
         --model samix=work_dirs/demo/epoch_15.pth \
         --config configs/samix/samix_resnet18-w32_1xb64-15e_synthetic-shapes.py
-    # PuzzleMix too: --puzzlemix CONFIG=CKPT, e.g. the config
+    # PuzzleMix / TransMix too: --classifier CONFIG=CKPT (repeatable), e.g.
     # configs/mixup_baselines/resnet18-w32_1xb64-puzzlemix-15e_synthetic-
     # shapes.py and its checkpoint work_dirs/pm/epoch_15.pth
 """
@@ -58,7 +61,7 @@ from samix_mm.utils.safe_checkpoint import safe_load  # noqa: E402
 
 
 def load_model(config: Union[str, Config], checkpoint: str):
-    """Build a SAMixClassifier from ``config`` (a path or a loaded config,
+    """Build the model of ``config`` (a path or a loaded config,
     with its top-level data preprocessor, as the Runner does) and load
     ``checkpoint`` with ``safe_load``."""
     cfg = Config.fromfile(config) if isinstance(config, str) else config
@@ -134,6 +137,33 @@ def puzzlemix_masks(model, inputs: torch.Tensor, labels: torch.Tensor,
     return torch.cat([own, partner], dim=1), shown.flatten(1).mean(1)
 
 
+def transmix_masks(model, inputs: torch.Tensor, labels: torch.Tensor,
+                   pair: torch.Tensor, lam: float):
+    """Masks (N, 2, H, W) and label weights of a (N, ) of a
+    ``TransMixClassifier`` for the pairs ``(i, pair[i])``: the CutMix box of
+    ``lam`` (mmpretrain's sampling, one box for the batch as in training)
+    and the label weight its class attention gives each mixed image
+    (``labels`` unused: TransMix's weights do not depend on them)."""
+    size = tuple(inputs.shape[-2:])
+    box, _ = model.cutmix.cutmix_bbox_and_lam(size, lam)
+    box = tuple(int(v) for v in box)
+    with torch.no_grad():
+        mixed = model.cutmix_images(inputs, box, pair)
+        _, attn, grid = model.forward_with_attention(mixed)
+        weight = model.attention_lambda(attn, box, size, grid)
+    yl, yh, xl, xh = box
+    own = torch.ones(inputs.size(0), 1, *size)
+    own[..., yl:yh, xl:xh] = 0.
+    return torch.cat([own, 1 - own], dim=1), weight
+
+
+#: Row name and mask function of each classifier that mixes in its step.
+CLASSIFIER_MASKS = {
+    'PuzzleMixClassifier': ('puzzlemix', puzzlemix_masks),
+    'TransMixClassifier': ('transmix', transmix_masks),
+}
+
+
 def evaluate(kept: np.ndarray, weight: np.ndarray) -> dict:
     gap = np.abs(kept - weight)
     erased = (kept < 0.05) & (weight >= 0.25)
@@ -152,8 +182,9 @@ def main() -> None:
                         help='config of the SAMix/AutoMix checkpoints')
     parser.add_argument('--model', action='append', default=[],
                         metavar='NAME=CKPT', help='a trained Mixer to test')
-    parser.add_argument('--puzzlemix', default=None, metavar='CONFIG=CKPT',
-                        help='a trained PuzzleMixClassifier to test')
+    parser.add_argument('--classifier', action='append', default=[],
+                        metavar='CONFIG=CKPT',
+                        help='a trained PuzzleMix or TransMix classifier')
     parser.add_argument('--num-images', type=int, default=1000)
     parser.add_argument('--batch', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
@@ -171,21 +202,24 @@ def main() -> None:
         if not ckpt:
             parser.error(f'--model takes NAME=CKPT, got {item}')
         models[name] = load_model(args.config, ckpt)
-    puzzlemix = None
-    if args.puzzlemix:
-        pm_config, _, pm_ckpt = args.puzzlemix.partition('=')
-        if not pm_ckpt:
-            parser.error('--puzzlemix takes CONFIG=CKPT, got '
-                         f'{args.puzzlemix}')
-        puzzlemix = load_model(pm_config, pm_ckpt)
+    classifiers = {}
+    for item in args.classifier:
+        config, _, ckpt = item.partition('=')
+        if not ckpt:
+            parser.error(f'--classifier takes CONFIG=CKPT, got {item}')
+        model = load_model(config, ckpt)
+        kind = type(model).__name__
+        if kind not in CLASSIFIER_MASKS:
+            parser.error(f'--classifier {config}: a {kind}, not one of '
+                         f'{sorted(CLASSIFIER_MASKS)}')
+        classifiers[CLASSIFIER_MASKS[kind][0]] = model
     preprocessor = next(iter(models.values())).data_preprocessor if models \
         else MODELS.build(dict(type='ClsDataPreprocessor',
                                **cfg.data_preprocessor))
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
     kept = {m: [] for m in ['mixup', 'cutmix', 'fmix', 'gridmix',
-                            'saliencymix', *models,
-                            *(['puzzlemix'] if puzzlemix else [])]}
+                            'saliencymix', *models, *classifiers]}
     weight = {m: [] for m in kept}
     for start in range(0, args.num_images, args.batch):
         idx = range(start, min(start + args.batch, args.num_images))
@@ -205,10 +239,10 @@ def main() -> None:
         masks['mixup'][0][:, 1] = 1 - lam
         masks['cutmix'] = cutmix_masks(num, size, lam, rng)
         masks.update(augment_masks(inputs, pair, lam))
-        if puzzlemix is not None:
-            labels = torch.tensor([d['gt_label'] for d in infos])
-            masks['puzzlemix'] = puzzlemix_masks(puzzlemix, inputs, labels,
-                                                 pair, lam)
+        labels = torch.tensor([d['gt_label'] for d in infos])
+        for name, model in classifiers.items():
+            mask_fn = CLASSIFIER_MASKS[type(model).__name__][1]
+            masks[name] = mask_fn(model, inputs, labels, pair, lam)
         with torch.no_grad():
             for name, model in models.items():
                 feat = forward_to_stage(model.backbone_k, inputs,

@@ -275,8 +275,13 @@ def test_cifar10_accuracy_reads_old_and_new_top1_names(tmp_path, old):
         'accuracy/top1': [25.]}
     # per-run JSON files of older runs are summarised by today's names
     stored = {k: [v] for k, v in val.items() if k != 'step'}
-    summary = bench.summarize([
-        dict(method='samix', seed=0, minutes=1., top1=stored)])['samix']
+    runs = [dict(method='samix', seed=0, minutes=1., top1=stored),
+            dict(method='mixup', seed=0, minutes=1.,
+                 top1={'accuracy/top1': [25.]})]
+    summary = bench.summarize(runs)['samix']
+    # the answer is one_k (20) in both log formats, not the best head (30)
+    assert bench.paired_differences(runs)['samix - mixup']['per_seed'] == [
+        -5.]
     assert summary['best']['final'] == [30.]
     assert summary['one_k']['final'] == [20.]
     assert ('top1' in summary) is not old

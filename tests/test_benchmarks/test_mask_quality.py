@@ -84,10 +84,12 @@ def test_transmix_masks_are_the_box_and_the_attention_weight(
         return forward(mixed)
 
     monkeypatch.setattr(model, 'forward_with_attention', spy)
+    np.random.seed(0)  # the box position (mmpretrain draws it by numpy)
     masks, weight = mask_quality.transmix_masks(
         model, inputs, torch.zeros(6, dtype=torch.long), PAIR, 0.6)
     box = masks[0, 0] == 0
-    assert 0.3 < box.float().mean() < 0.5  # 1 - 0.6 of the image, clipped
+    # 1 - 0.6 of the image, less where the box is clipped at the border
+    assert 0.05 < box.float().mean() <= 0.4 + 1e-6
     assert torch.equal(masks[:, 0] == 0, box.expand(6, -1, -1))
     torch.testing.assert_close(masks[:, 1], 1 - masks[:, 0])
     # the mixed images: a outside the box, its partner inside

@@ -10,6 +10,9 @@
 #   samix_ctrl           SAMix-I with its backbone loss off (mix_bb_weight
 #                        0, configs/samix_moco/ablations): the control that
 #                        must land where moco does
+#   samix_ramp           SAMix-I with mix_bb_weight ramped from 0 to 1 by
+#                        cosine (MixLossRampHook, configs/samix_moco/
+#                        ablations)
 #   moco_adamw           AdamW 1e-3 instead of SGD 0.06
 #   moco_strong, samix_strong
 #                        SimCLR-strength colour jitter, crops down to 8 %
@@ -61,6 +64,7 @@ MOCO=$ROOT/configs/mocov2/mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
 SAMIX=$C/samix-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
 SAMIX_C=$C/samix-c-mocov2_resnet18-w32_1xb64-20e_synthetic-shapes.py
 SAMIX_CTRL=$C/ablations/samix-mocov2_resnet18-w32_1xb64-no-mix-bb-20e_synthetic-shapes.py
+SAMIX_RAMP=$C/ablations/samix-mocov2_resnet18-w32_1xb64-mix-bb-ramp-20e_synthetic-shapes.py
 # checkpoints every EVERY epochs, a log row at every epoch's end with the
 # mean iteration time since the start
 common="train_cfg = dict(max_epochs=$EPOCHS)
@@ -145,6 +149,7 @@ write moco "$MOCO" "$moco_w" "$default"
 write samix "$SAMIX" "$samix_w" "$default"
 write samix_c "$SAMIX_C" "$samix_c_w" "$default" "$cluster_hook"
 write samix_ctrl "$SAMIX_CTRL" "$samix_w" "$default"
+write samix_ramp "$SAMIX_RAMP" "$samix_w" "$default"
 write moco_adamw "$MOCO" "$moco_w" "$default" "$adamw"
 write moco_strong "$MOCO" "$moco_w" "$strong"
 write samix_strong "$SAMIX" "$samix_w" "$strong"

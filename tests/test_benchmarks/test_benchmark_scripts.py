@@ -231,7 +231,12 @@ def test_ssl_sweep_script_smoke(tmp_path, data):
     # the cluster head and the PCA follow the width (64 features)
     assert 'mixer_loss=dict(in_channels=64)' in samix_c
     assert 'pca_dim=64' in samix_c
-    assert 'no-mix-bb' in (cfg / 'samix_ctrl.py').read_text()
+    # the ablation variants inherit their (existing) ablation configs
+    for variant, tag in (('samix_ctrl', 'no-mix-bb'),
+                         ('samix_ramp', 'mix-bb-ramp')):
+        base = re.search(r"^_base_ = '(.+)'$",
+                         (cfg / f'{variant}.py').read_text(), re.M)[1]
+        assert tag in base and osp.isfile(base)
     report = json.loads((out / 'ssl_report.json').read_text())
     assert list(report['modes']) == ['online/stored', 'online/clean',
                                      'momentum/stored', 'momentum/clean']

@@ -8,6 +8,19 @@ from mmpretrain.utils import get_ori_model
 from samix_mm.registry import HOOKS
 
 
+def cosine_decay(cur_iter: int, max_iters: int) -> float:
+    """``(1 + cos(pi * t / T)) / 2``: 1 at iteration 0, 0 at iteration T.
+
+    Args:
+        cur_iter (int): Current iteration t (0-based).
+        max_iters (int): Total iterations T (0 is taken as 1).
+
+    Returns:
+        float: The factor in [0, 1].
+    """
+    return (1 + math.cos(math.pi * cur_iter / max(max_iters, 1))) / 2
+
+
 @HOOKS.register_module()
 class MaskLossAnnealHook(Hook):
     """Anneal ``model.mask_loss.loss_weight`` by cosine, per iteration.
@@ -40,7 +53,6 @@ class MaskLossAnnealHook(Hook):
             self.base_weight = self.loss.loss_weight
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None):
-        progress = runner.iter / max(runner.max_iters, 1)
         self.loss.loss_weight = self.min_weight + (
-            self.base_weight - self.min_weight) * (
-                1 + math.cos(math.pi * progress)) / 2
+            self.base_weight - self.min_weight) * cosine_decay(
+                runner.iter, runner.max_iters)

@@ -15,6 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 PRETRAIN = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'samix_moco', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'samix_moco', 'ablations', '*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'mocov2', '*.py')))
 # the dataset files (mocov2_views.py is the fragment they share)
 DATA = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '_base_',

@@ -48,3 +48,21 @@ def perturb_(modules: Union[nn.Module, Iterable[nn.Module]], seed: int,
 def gap(x: torch.Tensor) -> torch.Tensor:
     """Global average pooling of ``(N, C, H, W)`` maps to ``(N, C)``."""
     return x.mean(dim=(2, 3))
+
+
+def narrow_run_overrides(**more) -> dict:
+    """``Config.merge_from_dict`` keys that shrink a built-in-data SSL demo
+    config to the narrow model for a short run in the test process (queue
+    of 32, no loader workers, no checkpoints), plus ``more``."""
+    return {
+        'model.backbone.base_channels': 16,
+        'model.neck.in_channels': LAST,
+        'model.neck.hid_channels': 64,
+        'model.mixer.in_channels': 64,
+        'model.mixer.value_neck_cfg.hidden_channels': 16,
+        'model.queue_len': 32,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'default_hooks.checkpoint': None,
+        **more
+    }

@@ -25,7 +25,8 @@ from samix_mm.models.utils import inverse_frequency_weights, kmeans, pca_whiten
 from samix_mm.registry import MODELS
 from samix_mm.utils import register_all_modules
 from hook_runs import ROOT, Probe, build_runner, find_hook
-from narrow_samix_moco import LAST, gap, model_cfg, perturb_
+from narrow_samix_moco import (LAST, gap, model_cfg, narrow_run_overrides,
+                               perturb_)
 
 register_all_modules()
 #: The SAMix-C demo config (SyntheticShapes), shrunk by the run below.
@@ -273,21 +274,13 @@ def test_hook_in_a_run(tmp_path):
     cfg = Config.fromfile(SAMIX_C)
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = f'cluster_hook_{osp.basename(str(tmp_path))}'
-    cfg.merge_from_dict({
-        'model.backbone.base_channels': 16,
-        'model.neck.in_channels': LAST,
-        'model.neck.hid_channels': 64,
-        'model.mixer.in_channels': 64,
-        'model.mixer.value_neck_cfg.hidden_channels': 16,
-        'model.queue_len': 32,
+    cfg.merge_from_dict(narrow_run_overrides(**{
         'model.mixer_loss.in_channels': LAST,
         'model.mixer_loss.num_clusters': 4,
         'train_dataloader.batch_size': 16,
-        'train_dataloader.num_workers': 0,
         'train_dataloader.dataset.num_samples': 16,
         'train_cfg.max_epochs': 3,
-        'default_hooks.checkpoint': None,
-    })
+    }))
     hook_cfg, = [h for h in cfg.custom_hooks
                  if h.type == 'ClusterPseudoLabelHook']
     assert hook_cfg.interval == 2  # the config's

@@ -11,7 +11,7 @@ from torch import nn
 from samix_mm.engine.hooks import MixLossRampHook
 from samix_mm.utils import register_all_modules
 from hook_runs import ROOT, Probe, build_runner, runner_of
-from narrow_samix_moco import LAST
+from narrow_samix_moco import narrow_run_overrides
 
 #: The SAMix-I ablation config with the ramp, shrunk by the run below.
 RAMP = osp.join(
@@ -99,20 +99,11 @@ def test_ramp_in_a_samix_moco_run(tmp_path):
     assert cfg.model.get('mix_bb_weight', 1.0) == 1.0
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = f'ramp_hook_{osp.basename(str(tmp_path))}'
-    cfg.merge_from_dict({
-        'model.backbone.base_channels': 16,
-        'model.neck.in_channels': LAST,
-        'model.neck.hid_channels': 64,
-        'model.mixer.in_channels': 64,
-        'model.mixer.value_neck_cfg.hidden_channels': 16,
-        'model.queue_len': 32,
+    cfg.merge_from_dict(narrow_run_overrides(**{
         'train_dataloader.batch_size': 8,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.num_samples': 16,
         'train_cfg.max_epochs': 2,
-        'default_hooks.checkpoint': None,
-    })
+    }))
     weights = Probe('before_train_iter', lambda r: r.model.mix_bb_weight)
     keys = LossKeys()
     runner = build_runner(cfg, [(weights, 'LOW'), (keys, 'LOW')])

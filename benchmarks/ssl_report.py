@@ -139,15 +139,30 @@ def load_rows(paths: List[str], work_dir: Optional[str] = None) -> List[dict]:
             None (each checkpoint's folder).
 
     Returns:
-        list[dict]: One row per (checkpoint, encoder, BN mode).
+        list[dict]: One row per (checkpoint, encoder, BN mode): a row that
+        several files hold with the same top-1 (e.g. the random-init
+        encoder of every sweep) is kept once; with different top-1 it is
+        an error (two probe settings mixed).
     """
-    rows, runs = [], {}
+    rows, runs, seen = [], {}, {}
     for path in paths:
         with open(path) as f:
-            rows.extend(json.load(f)['results'])
+            for row in json.load(f)['results']:
+                row.setdefault('bn_stats', 'stored')
+                ckpt = row['checkpoint']
+                key = (ckpt if ckpt == RANDOM else osp.abspath(ckpt),
+                       row.get('encoder'), row['bn_stats'])
+                if key not in seen:
+                    seen[key] = (path, row['test_top1'])
+                    rows.append(row)
+                elif seen[key][1] != row['test_top1']:
+                    raise ValueError(
+                        f'{ckpt} ({key[1]}, {key[2]} BN) has top-1 '
+                        f'{seen[key][1]:.2f} in {seen[key][0]} and '
+                        f'{row["test_top1"]:.2f} in {path}; report probes '
+                        'of one setting (drop one of the files)')
     for row in rows:
         row['variant'], row['seed'] = run_name(row['checkpoint'])
-        row.setdefault('bn_stats', 'stored')
         if row['variant'] == RANDOM:
             row['train_seconds'] = 0.
             continue

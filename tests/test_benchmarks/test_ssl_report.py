@@ -190,6 +190,29 @@ def test_report_equal_wall_clock_pairing(scripts, tmp_path):
     assert [a['passed'] for a in clean['acceptance']] == [True, None, None]
 
 
+def test_rows_probed_twice_count_once(scripts, tmp_path):
+    """The random-init row of two sweeps is one encoder, not two seeds;
+    the same checkpoint with two different top-1 is refused."""
+    _, report = scripts
+    work = tmp_path / 'work'
+    write_run(work, 'moco_s0', 1.)
+    ckpt = str(work / 'moco_s0' / 'epoch_1.pth')
+    first = probe_json(tmp_path / 'a.json', [('random', 0, 10.),
+                                            (ckpt, 1, 20.)])
+    second = probe_json(tmp_path / 'b.json', [('random', 0, 10.)])
+    again = probe_json(tmp_path / 'c.json', [(ckpt, 1, 20.)])
+    rows = report.load_rows([first, second, again])
+    assert [(r['variant'], r['test_top1']) for r in rows] == [
+        ('random', 10.), ('moco', 20.)]
+    clean = probe_json(tmp_path / 'd.json', [('random', 0, 5.)], bn='clean')
+    assert len(report.load_rows([first, clean])) == 3  # another BN mode
+    other = probe_json(tmp_path / 'e.json', [('random', 0, 11.)])
+    with pytest.raises(ValueError, match=r'^random \(online, stored BN\) '
+                       r'has top-1 10.00 in .*a.json and 11.00 in .*e.json; '
+                       r'report probes of one setting'):
+        report.load_rows([first, other])
+
+
 def test_equal_time_partner_falls_back_to_random_init(scripts):
     """A SAMix-I checkpoint faster than every MoCo v2 one meets the
     random-init encoder (0 s); equal times pair."""

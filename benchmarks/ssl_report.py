@@ -24,7 +24,9 @@ with the mean iterations and training seconds, then SAMix-I − MoCo v2:
   checkpoint whose mean training time is the closest not larger (the
   random-init encoder at 0 s if none is); no interpolation.
 
-and the acceptance lines, on the last checkpoint of each variant (mean over
+a figure ``ssl_report.png`` (with ``--out-dir``): top-1 against training
+minutes for each variant of the online encoder (stored and clean BN), and
+the acceptance lines, on the last checkpoint of each variant (mean over
 seeds, online encoder, stored BN; the clean-BN ones are for information):
 MoCo v2 ≥ random + 5, SAMix-I ≥ random + 3, |control − MoCo v2| ≤ 1.5.
 
@@ -43,7 +45,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from plot_curves import find_scalars, read_scalars  # noqa: E402
+from plot_curves import find_scalars, plt, read_scalars  # noqa: E402
 
 RANDOM, MOCO, SAMIX, CONTROL = 'random', 'moco', 'samix', 'samix_ctrl'
 #: Acceptance lines: (name, variant, reference, lowest difference,
@@ -389,6 +391,50 @@ def markdown(report: dict) -> str:
     return '\n'.join(lines)
 
 
+def plot(report: dict, out: str) -> Dict[str, Dict[str, tuple]]:
+    """Top-1 against training minutes, a panel per online BN mode.
+
+    Each variant is a line through its checkpoints (mean over seeds, error
+    bar = sample std) starting at the random-init encoder (0 min); the
+    random-init top-1 is also a dashed level line.
+
+    Args:
+        report (dict): From :func:`main`.
+        out (str): The PNG file.
+
+    Returns:
+        dict: ``{mode: {variant: (minutes, top1, std)}}``, what is drawn.
+    """
+    modes = [m for m in report['modes'] if m.startswith('online/')]
+    fig, axes = plt.subplots(1, max(len(modes), 1), squeeze=False,
+                             figsize=(6 * max(len(modes), 1), 4.5))
+    drawn: Dict[str, Dict[str, tuple]] = {}
+    for ax, mode in zip(axes[0], modes):
+        variants = report['modes'][mode]['variants']
+        start = variants.get(RANDOM, [])[:1]
+        drawn[mode] = {}
+        for i, (name, entries) in enumerate(
+                (n, e) for n, e in variants.items() if n != RANDOM):
+            points = start + entries
+            series = ([p['train_seconds'] / 60 for p in points],
+                      [p['top1'] for p in points],
+                      [p['top1_std'] or 0. for p in points])
+            drawn[mode][name] = series
+            ax.errorbar(*series, color=f'C{i % 10}', marker='o', ms=4,
+                        capsize=3, label=name)
+        if start:
+            ax.axhline(start[0]['top1'], color='grey', ls='--', lw=1,
+                       label='random init')
+        ax.set(xlabel='training minutes (mean over seeds)',
+               ylabel='probe top-1 (%)', title=f'{mode} BN')
+        ax.grid(alpha=.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return drawn
+
+
 def main(argv: Optional[List[str]] = None) -> dict:
     """Print the report (Markdown), write it with ``--out-dir``, return it."""
     args = parse_args(argv)
@@ -408,6 +454,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             json.dump(report, f, indent=1)
         with open(osp.join(args.out_dir, 'ssl_report.md'), 'w') as f:
             f.write(text + '\n')
+        plot(report, osp.join(args.out_dir, 'ssl_report.png'))
     return report
 
 

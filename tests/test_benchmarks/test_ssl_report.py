@@ -187,6 +187,18 @@ def test_report_equal_wall_clock_pairing(scripts, tmp_path):
     assert 'closest not larger' in text
     clean = result['modes']['online/clean']
     assert clean['samix_minus_moco'] == dict(equal_iters=[], equal_time=[])
+    # the figure: a line per variant from the random init (0 min), an
+    # online panel per BN mode
+    assert (out / 'ssl_report.png').stat().st_size > 10000
+    drawn = report.plot(result, str(tmp_path / 'again.png'))
+    assert list(drawn) == ['online/stored', 'online/clean']
+    minutes, top1, std = drawn['online/stored']['samix']
+    assert minutes == pytest.approx([0., .25, .5, .75])
+    assert top1 == [10., 18.5, 19.5, 20.5]
+    assert std == pytest.approx([0.] + [math.sqrt(.5)] * 3)
+    assert 'random' not in drawn['online/stored']
+    assert list(drawn['online/clean']) == ['moco']
+    assert drawn['online/clean']['moco'][:2] == ([0., 1 / 6], [10., 22.])
     assert [a['passed'] for a in clean['acceptance']] == [True, None, None]
 
 

@@ -37,6 +37,7 @@ Example::
 """
 import argparse
 import json
+import os
 import os.path as osp
 import re
 import sys
@@ -450,6 +451,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     text = markdown(report)
     print(text)
     if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
         with open(osp.join(args.out_dir, 'ssl_report.json'), 'w') as f:
             json.dump(report, f, indent=1)
         with open(osp.join(args.out_dir, 'ssl_report.md'), 'w') as f:

@@ -154,8 +154,7 @@ def test_report_equal_wall_clock_pairing(scripts, tmp_path):
                   22.5 + epoch)]
     probes = [probe_json(tmp_path / 'p.json', rows)]
     probes.append(probe_json(tmp_path / 'c.json', rows[:3], bn='clean'))
-    out = tmp_path / 'out'
-    out.mkdir()
+    out = tmp_path / 'out' / 'new'  # made by the report
     result = report.main(probes + ['--work-dir', str(work), '--out-dir',
                                    str(out)])
     assert json.loads((out / 'ssl_report.json').read_text()) == \

@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
-from .mask_loss_anneal_hook import cosine_decay
+from .cosine_decay import cosine_decay
 
 
 @HOOKS.register_module()

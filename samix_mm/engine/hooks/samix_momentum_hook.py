@@ -1,12 +1,12 @@
 # Copyright (c) samix_mm contributors. All rights reserved.
 """Momentum schedule and EMA update of SAMix's momentum encoder."""
-import math
 from typing import Optional
 
 from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from samix_mm.registry import HOOKS
+from .cosine_decay import cosine_decay
 
 #: Fraction of training kept at the base momentum before the cosine ramp
 #: of :func:`cosine_momentum` (0.1, as in the reference SAMix schedule).
@@ -34,8 +34,7 @@ def cosine_momentum(base: float, end: float, cur_iter: int,
     """
     if cur_iter < START_RATIO * max_iters:
         return base
-    return end - (end - base) * (math.cos(math.pi * cur_iter / max_iters) +
-                                 1) / 2
+    return end - (end - base) * cosine_decay(cur_iter, max_iters)
 
 
 @HOOKS.register_module()
